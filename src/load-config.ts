@@ -1,0 +1,105 @@
+import type { CorsAllowOrigin } from "./server/cors.js";
+import type { ServerLimits } from "./server/create-server.js";
+import { type Credentials, isAgoraId } from "./token/credentials.js";
+
+/**
+ * Public sample credentials from agora-token's own tests. Agora rejects tokens signed with them;
+ * they only let a fresh clone start and answer at once outside production.
+ */
+export const DEMO_CREDENTIALS: Credentials = Object.freeze({
+  appId: "970CA35de60c44645bbae8a215061b33",
+  appCertificate: "5CFd2fd1755d40ecb72977518be15d3b",
+});
+
+export interface Config {
+  readonly credentials: Credentials;
+  /** True when no credentials were configured and the demo ones are in use. */
+  readonly usingDemoCredentials: boolean;
+  readonly host: string;
+  readonly port: number;
+  readonly corsAllowOrigin: CorsAllowOrigin;
+  readonly limits: Readonly<ServerLimits>;
+  readonly shutdownTimeoutMs: number;
+}
+
+/** Thrown by {@link loadConfig}; the message lists every problem, one per line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Reads the service's settings from `env` and returns them frozen, or throws one
+ * {@link ConfigError} naming every variable that is wrong. Never includes secret values in it.
+ */
+export function loadConfig(env: Env): Config {
+  const problems: string[] = [];
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(value >= min && value <= max)) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const credentials = readCredentials(env, problems);
+  const portName = env.SERVER_PORT ? "SERVER_PORT" : "PORT";
+  const config: Config = {
+    credentials: credentials ?? DEMO_CREDENTIALS,
+    usingDemoCredentials: credentials === undefined,
+    host: env.HOST || "0.0.0.0",
+    port: integer(portName, 8080, 0, 65_535),
+    corsAllowOrigin: readCorsAllowOrigin(env.CORS_ALLOW_ORIGIN),
+    limits: Object.freeze({
+      maxBodyBytes: integer("MAX_BODY_BYTES", 16_384, 64, 16 * 1024 * 1024),
+      headersTimeoutMs: integer("HEADERS_TIMEOUT_MS", 10_000, 100, 600_000),
+      requestTimeoutMs: integer("REQUEST_TIMEOUT_MS", 30_000, 100, 600_000),
+      keepAliveTimeoutMs: integer("KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000),
+    }),
+    shutdownTimeoutMs: integer("SHUTDOWN_TIMEOUT_MS", 8_000, 0, 600_000),
+  };
+  if (config.limits.headersTimeoutMs > config.limits.requestTimeoutMs) {
+    problems.push("HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS");
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+function readCredentials(env: Env, problems: string[]): Credentials | undefined {
+  const appId = env.APP_ID ?? "";
+  const appCertificate = env.APP_CERTIFICATE ?? "";
+  if (appId === "" && appCertificate === "") {
+    if (env.NODE_ENV === "production") {
+      problems.push("APP_ID and APP_CERTIFICATE are required when NODE_ENV is production");
+    }
+    return undefined;
+  }
+  for (const [name, value] of [
+    ["APP_ID", appId],
+    ["APP_CERTIFICATE", appCertificate],
+  ] as const) {
+    if (value === "") problems.push(`${name} is not set but the other credential is`);
+    else if (!isAgoraId(value)) {
+      // The length helps spot a pasted newline or space without showing the value.
+      problems.push(
+        `${name} must be exactly 32 hexadecimal characters (got ${value.length} characters)`,
+      );
+    }
+  }
+  return { appId, appCertificate };
+}
+
+function readCorsAllowOrigin(raw: string | undefined): CorsAllowOrigin {
+  const entries = (raw ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  return entries.includes("*") ? "*" : Object.freeze(entries);
+}

@@ -1,0 +1,200 @@
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import type { AddressInfo, Server as NetServer, Socket } from "node:net";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
+import { type CorsOptions, createCors } from "./cors.js";
+import { legacyRoutes, sendJson } from "./legacy-routes.js";
+import type { NodeRequest, NodeResponse } from "./node-types.js";
+import { createOnePortListener } from "./one-port-listener.js";
+
+export interface ServerLimits {
+  /** Largest request body or RPC message accepted, in bytes. */
+  maxBodyBytes: number;
+  /** Time for a client to send the request headers (and to show its protocol), in ms. */
+  headersTimeoutMs: number;
+  /** Time for a client to send a whole HTTP/1.1 request, in ms. */
+  requestTimeoutMs: number;
+  /** How long an idle HTTP/1.1 keep-alive connection stays open, in ms. */
+  keepAliveTimeoutMs: number;
+}
+
+export const defaultLimits: ServerLimits = {
+  maxBodyBytes: 16 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+};
+
+export interface ServerOptions {
+  service: ServiceImpl<typeof TokenService>;
+  cors: CorsOptions;
+  limits?: Partial<ServerLimits>;
+  /** Longest a shutdown waits for requests in flight before closing their connections, in ms. */
+  shutdownTimeoutMs?: number;
+}
+
+export interface TokenServer {
+  /** Starts listening; port 0 picks a free port. */
+  listen(port: number, host?: string): Promise<AddressInfo>;
+  /**
+   * Stops accepting connections, lets requests in flight finish (up to the shutdown timeout),
+   * closes idle connections, and resolves once every connection is closed.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * The token service on one port: gRPC, gRPC-Web and Connect over HTTP/1.1 and cleartext HTTP/2,
+ * and the legacy JSON routes, all answering from the same `TokenService` implementation.
+ */
+export function createServer({
+  service,
+  cors,
+  limits: limitOverrides = {},
+  shutdownTimeoutMs = 8_000,
+}: ServerOptions): TokenServer {
+  const limits = { ...defaultLimits, ...limitOverrides };
+  const applyCors = createCors(cors);
+  const legacy = legacyRoutes({ service, maxBodyBytes: limits.maxBodyBytes });
+  const adapter = connectNodeAdapter({
+    routes: (router) => router.service(TokenService, service),
+    readMaxBytes: limits.maxBodyBytes,
+    fallback: (req, res) => {
+      if (!legacy(req, res)) sendJson(res, 404, { error: "not found" });
+    },
+  });
+
+  let draining = false;
+  const handle = (req: NodeRequest, res: NodeResponse) => {
+    // Tokens and errors about them are never to be cached by a browser or a proxy.
+    res.setHeader("Cache-Control", "no-store");
+    if (applyCors(req, res)) return;
+    adapter(req, res);
+  };
+
+  const http1Server = http.createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+    },
+    handle,
+  );
+  const http2Server = http2.createServer({}, (req, res) => {
+    discardUnreadRequestOnEnd(req, res);
+    handle(req, res);
+  });
+  const listener = createOnePortListener({
+    http1: http1Server,
+    http2: http2Server,
+    sniffTimeoutMs: limits.headersTimeoutMs,
+  });
+
+  const sockets = new Set<Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  listener.server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  http2Server.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    if (draining) session.close();
+  });
+  // HTTP/1.1 responses in flight: during the drain they say "Connection: close", and the
+  // keep-alive connection each leaves idle is closed.
+  const http1Responses = new Set<http.ServerResponse>();
+  http1Server.on("request", (_req, res: http.ServerResponse) => {
+    if (draining) res.shouldKeepAlive = false;
+    http1Responses.add(res);
+    res.once("close", () => http1Responses.delete(res));
+    res.once("finish", () => {
+      if (draining) setImmediate(() => http1Server.closeIdleConnections());
+    });
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        const { server } = listener;
+        server.once("error", reject);
+        server.listen(port, host, () => {
+          server.off("error", reject);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    close() {
+      closing ??= drain();
+      return closing;
+    },
+  };
+
+  async function drain(): Promise<void> {
+    draining = true;
+    const stopped = closeListener(listener.server);
+    listener.closeUnsniffed();
+    for (const res of http1Responses) if (!res.headersSent) res.shouldKeepAlive = false;
+    http1Server.closeIdleConnections();
+    for (const session of sessions) session.close();
+    const deadline = setTimeout(() => {
+      for (const socket of sockets) socket.destroy();
+    }, shutdownTimeoutMs);
+    await Promise.all([stopped, allClosed(sockets)]);
+    clearTimeout(deadline);
+  }
+}
+
+/** The most of an unwanted HTTP/2 request body read and discarded before the stream is reset. */
+const MAX_DISCARDED_BYTES = 1024 * 1024;
+
+/**
+ * An answer sent before the whole request arrived (a message over the limit: Connect stops
+ * reading) leaves the client's half of the stream unread, and Node then never ends the response:
+ * the gRPC trailers are not sent and the stream, and a graceful close of its session, wait
+ * forever. So once the answer is queued, read and discard the rest of the request; reset the
+ * stream if the client sends far more.
+ */
+function discardUnreadRequestOnEnd(
+  req: http2.Http2ServerRequest,
+  res: http2.Http2ServerResponse,
+): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => http2.Http2ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    const result = end(...args);
+    if (!req.complete) discard(req.stream);
+    return result;
+  }) as typeof res.end;
+}
+
+function discard(stream: http2.ServerHttp2Stream): void {
+  let discarded = 0;
+  const onReadable = () => {
+    for (let chunk: Buffer | null = stream.read(); chunk !== null; chunk = stream.read()) {
+      discarded += chunk.length;
+      if (discarded > MAX_DISCARDED_BYTES) {
+        stream.off("readable", onReadable);
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        return;
+      }
+    }
+  };
+  stream.on("readable", onReadable);
+}
+
+function closeListener(listener: NetServer): Promise<void> {
+  return new Promise((resolve) => {
+    if (!listener.listening) resolve();
+    else listener.close(() => resolve());
+  });
+}
+
+async function allClosed(sockets: Set<Socket>): Promise<void> {
+  while (sockets.size > 0) {
+    const [socket] = sockets;
+    if (socket) await new Promise((resolve) => socket.once("close", resolve));
+  }
+}

@@ -1,0 +1,133 @@
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import {
+  type GetTokenRequest,
+  RtcRole,
+  type TokenService,
+} from "../gen/agora/token/v1/token_service_pb.js";
+import type { Credentials } from "./token/credentials.js";
+import { type Clock, createTokenMinter, type SaltSource } from "./token/token-minter.js";
+import type {
+  RuleViolation,
+  TokenRequest,
+  RtcRole as TokenRtcRole,
+} from "./token/token-request.js";
+
+export interface TokenServiceOptions {
+  credentials: Credentials;
+  clock?: Clock;
+  salt?: SaltSource;
+  /** Receives unexpected errors (bugs); callers only ever see a generic Internal error. */
+  onInternalError?: (error: unknown) => void;
+}
+
+/**
+ * The `TokenService` implementation every protocol and legacy route calls. Rule violations become
+ * `InvalidArgument` whose `cause` is the {@link RuleViolation}; anything unexpected becomes
+ * `Internal` with a generic message.
+ */
+export function createTokenService({
+  credentials,
+  clock,
+  salt,
+  onInternalError = () => {},
+}: TokenServiceOptions): ServiceImpl<typeof TokenService> {
+  const minter = createTokenMinter({
+    credentials,
+    ...(clock && { clock }),
+    ...(salt && { salt }),
+  });
+  return {
+    getToken(request) {
+      const tokenRequest = tokenRequestFromProto(request);
+      if (tokenRequest.kind === "invalid") throw invalidArgument(tokenRequest.violation);
+      let result: ReturnType<typeof minter.mint>;
+      try {
+        result = minter.mint(tokenRequest.request);
+      } catch (error) {
+        onInternalError(error);
+        throw new ConnectError("internal error while minting the token", Code.Internal);
+      }
+      if (result.kind === "invalid") throw invalidArgument(result.violation);
+      return { token: result.token, expiresAt: timestampFromMs(result.expiresAt * 1000) };
+    },
+  };
+}
+
+/** The `InvalidArgument` error for a broken rule; the message names the field and the rule. */
+export function invalidArgument(violation: RuleViolation): ConnectError {
+  const field = violation.kind ? `${violation.kind}.${violation.field}` : violation.field;
+  return new ConnectError(
+    `${field} ${violation.rule}`,
+    Code.InvalidArgument,
+    undefined,
+    undefined,
+    violation,
+  );
+}
+
+/** The {@link RuleViolation} behind an `InvalidArgument` from this service, if there is one. */
+export function ruleViolationOf(error: ConnectError): RuleViolation | undefined {
+  const cause = error.cause as Partial<RuleViolation> | undefined;
+  return cause && typeof cause.field === "string" && typeof cause.rule === "string"
+    ? (cause as RuleViolation)
+    : undefined;
+}
+
+function tokenRequestFromProto(
+  message: GetTokenRequest,
+): { kind: "ok"; request: TokenRequest } | { kind: "invalid"; violation: RuleViolation } {
+  const { request } = message;
+  switch (request.case) {
+    case "rtc":
+      return {
+        kind: "ok",
+        request: {
+          kind: "rtc",
+          channel: request.value.channel,
+          uid: request.value.uid,
+          role: rtcRoleFromProto(request.value.role),
+          expireSeconds: request.value.expireSeconds,
+        },
+      };
+    case "rtm":
+      return {
+        kind: "ok",
+        request: {
+          kind: "rtm",
+          uid: request.value.uid,
+          channel: request.value.channel,
+          expireSeconds: request.value.expireSeconds,
+        },
+      };
+    case "chat":
+      return {
+        kind: "ok",
+        request: {
+          kind: "chat",
+          uid: request.value.uid,
+          expireSeconds: request.value.expireSeconds,
+        },
+      };
+    case undefined:
+      return {
+        kind: "invalid",
+        violation: {
+          kind: undefined,
+          field: "request",
+          rule: "must set one of rtc or rtm or chat",
+        },
+      };
+  }
+}
+
+function rtcRoleFromProto(role: RtcRole): TokenRtcRole | undefined {
+  switch (role) {
+    case RtcRole.PUBLISHER:
+      return "publisher";
+    case RtcRole.SUBSCRIBER:
+      return "subscriber";
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,15 @@
+/** An Agora project's App ID and App Certificate. The certificate is never printed or logged. */
+export interface Credentials {
+  readonly appId: string;
+  readonly appCertificate: string;
+}
+
+const AGORA_ID = /^[0-9a-fA-F]{32}$/;
+
+/**
+ * True when `value` is 32 hexadecimal characters, the only form agora-token signs with (for
+ * anything else it silently returns an empty token).
+ */
+export function isAgoraId(value: string): boolean {
+  return AGORA_ID.test(value);
+}

@@ -1,0 +1,40 @@
+import { AccessToken2, ServiceChat, ServiceRtc, ServiceRtm } from "agora-token/src/AccessToken2.js";
+import type { Credentials } from "./credentials.js";
+import { ServiceType, type TokenGrant } from "./token-grant.js";
+
+export interface MintOptions {
+  credentials: Credentials;
+  /** Issue time, whole seconds since the Unix epoch. */
+  issuedAt: number;
+  /** AccessToken2 salt, 1 to 99999999. */
+  salt: number;
+}
+
+/**
+ * Signs `grant` with agora-token's AccessToken2. Throws (a bug, never the caller's fault) when
+ * agora-token yields no token, which it does silently for malformed credentials.
+ */
+export function mintToken(grant: TokenGrant, { credentials, issuedAt, salt }: MintOptions): string {
+  const token = new AccessToken2(
+    credentials.appId,
+    credentials.appCertificate,
+    issuedAt,
+    grant.expireSeconds,
+  );
+  token.salt = salt;
+  for (const granted of grant.services) {
+    const service =
+      granted.type === ServiceType.rtc
+        ? new ServiceRtc(granted.channel, granted.uid)
+        : granted.type === ServiceType.rtm
+          ? new ServiceRtm(granted.userId)
+          : new ServiceChat(granted.userId);
+    for (const privilege of granted.privileges) {
+      service.add_privilege(privilege, grant.expireSeconds);
+    }
+    token.add_service(service);
+  }
+  const built = token.build();
+  if (built === "") throw new Error("agora-token built an empty token");
+  return built;
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, DEMO_CREDENTIALS, loadConfig } from "../src/load-config.js";
+import { SAMPLE } from "./support/decode-token.js";
+
+const APP_ID = "0123456789abcdef0123456789ABCDEF";
+const CERT = "fedcba9876543210fedcba9876543210";
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadConfig()", () => {
+  it("reads credentials, port and host, and freezes the result", () => {
+    const config = loadConfig({ APP_ID, APP_CERTIFICATE: CERT, PORT: "9090", HOST: "127.0.0.1" });
+    expect(config.credentials).toEqual({ appId: APP_ID, appCertificate: CERT });
+    expect(config.usingDemoCredentials).toBe(false);
+    expect(config.port).toBe(9090);
+    expect(config.host).toBe("127.0.0.1");
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("defaults to 0.0.0.0:8080, no cross-origin access and the documented limits", () => {
+    const config = loadConfig({ APP_ID, APP_CERTIFICATE: CERT });
+    expect(config).toMatchObject({ host: "0.0.0.0", port: 8080, corsAllowOrigin: [] });
+    expect(config.limits).toEqual({
+      maxBodyBytes: 16_384,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+    });
+    expect(config.shutdownTimeoutMs).toBe(8_000);
+  });
+
+  it("prefers SERVER_PORT over PORT, as the Go service did", () => {
+    expect(loadConfig({ SERVER_PORT: "7000", PORT: "9000" }).port).toBe(7000);
+    expect(loadConfig({ PORT: "9000" }).port).toBe(9000);
+  });
+
+  it("uses the public demo credentials outside production when none are set", () => {
+    const config = loadConfig({});
+    expect(config.usingDemoCredentials).toBe(true);
+    expect(config.credentials).toEqual(DEMO_CREDENTIALS);
+    expect(DEMO_CREDENTIALS).toEqual(SAMPLE);
+  });
+
+  it("requires credentials in production", () => {
+    expect(problemsOf({ NODE_ENV: "production" })).toEqual([
+      "APP_ID and APP_CERTIFICATE are required when NODE_ENV is production",
+    ]);
+  });
+
+  it("names a half-set pair", () => {
+    expect(problemsOf({ APP_ID })).toEqual([
+      "APP_CERTIFICATE is not set but the other credential is",
+    ]);
+    expect(problemsOf({ APP_CERTIFICATE: CERT })).toEqual([
+      "APP_ID is not set but the other credential is",
+    ]);
+  });
+
+  it("rejects a malformed certificate without printing it", () => {
+    const secret = `${CERT}\n`;
+    const problems = problemsOf({ APP_ID, APP_CERTIFICATE: secret });
+    expect(problems).toEqual([
+      "APP_CERTIFICATE must be exactly 32 hexadecimal characters (got 33 characters)",
+    ]);
+    expect(problems.join("\n")).not.toContain(CERT);
+  });
+
+  it("lists every problem at once", () => {
+    const problems = problemsOf({
+      APP_ID: "short",
+      APP_CERTIFICATE: "g".repeat(32),
+      PORT: "70000",
+      MAX_BODY_BYTES: "lots",
+    });
+    expect(problems).toHaveLength(4);
+    expect(problems).toContain("PORT must be a whole number from 0 to 65535");
+    expect(problems.some((problem) => problem.startsWith("MAX_BODY_BYTES"))).toBe(true);
+  });
+
+  it("parses CORS_ALLOW_ORIGIN as * or a list, ignoring spaces around entries", () => {
+    expect(loadConfig({ CORS_ALLOW_ORIGIN: "*" }).corsAllowOrigin).toBe("*");
+    expect(
+      loadConfig({ CORS_ALLOW_ORIGIN: " https://a.example , https://b.example:8443 ," })
+        .corsAllowOrigin,
+    ).toEqual(["https://a.example", "https://b.example:8443"]);
+  });
+
+  it("reads the limits from the environment", () => {
+    const config = loadConfig({
+      MAX_BODY_BYTES: "1024",
+      HEADERS_TIMEOUT_MS: "2000",
+      REQUEST_TIMEOUT_MS: "3000",
+      KEEP_ALIVE_TIMEOUT_MS: "4000",
+      SHUTDOWN_TIMEOUT_MS: "500",
+    });
+    expect(config.limits).toEqual({
+      maxBodyBytes: 1024,
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 3000,
+      keepAliveTimeoutMs: 4000,
+    });
+    expect(config.shutdownTimeoutMs).toBe(500);
+  });
+});

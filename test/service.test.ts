@@ -1,0 +1,95 @@
+import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { RtcRole, TokenService } from "../gen/agora/token/v1/token_service_pb.js";
+import { createTokenService, ruleViolationOf, type TokenServiceOptions } from "../src/service.js";
+import { decodeToken, privilegesFor, SAMPLE } from "./support/decode-token.js";
+
+function clientFor(options: Partial<TokenServiceOptions> = {}) {
+  const service = createTokenService({ credentials: SAMPLE, ...options });
+  return createClient(
+    TokenService,
+    createRouterTransport((router) => router.service(TokenService, service)),
+  );
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await promise;
+  } catch (error) {
+    return ConnectError.from(error);
+  }
+  throw new Error("expected an error");
+}
+
+describe("createTokenService()", () => {
+  it("returns the token and its expiry from the injected clock", async () => {
+    const client = clientFor({ clock: () => 1_800_000_000_500, salt: () => 42 });
+    const response = await client.getToken({
+      request: {
+        case: "rtc",
+        value: { channel: "c", uid: "u", role: RtcRole.SUBSCRIBER, expireSeconds: 30 },
+      },
+    });
+    expect(response.expiresAt?.seconds).toBe(1_800_000_030n);
+    const decoded = decodeToken(response.token);
+    expect(decoded).toMatchObject({
+      issuedAt: 1_800_000_000,
+      salt: 42,
+      expireSeconds: 30,
+      signatureValid: true,
+    });
+    expect(decoded.services).toEqual([
+      { type: 1, channel: "c", uid: "u", privileges: privilegesFor([1], 30) },
+    ]);
+  });
+
+  it("refuses an empty request with InvalidArgument", async () => {
+    const error = await errorOf(clientFor().getToken({}));
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(error.rawMessage).toBe("request must set one of rtc or rtm or chat");
+  });
+
+  it("turns a rule violation into InvalidArgument that carries the violation", async () => {
+    const error = await errorOf(
+      clientFor().getToken({
+        request: { case: "rtc", value: { channel: "c", uid: "u", role: RtcRole.UNSPECIFIED } },
+      }),
+    );
+    expect(error.code).toBe(Code.InvalidArgument);
+    expect(error.rawMessage).toBe("rtc.role is required and must be publisher or subscriber");
+  });
+
+  it("hides an unexpected failure behind a generic Internal error and reports it", async () => {
+    const reported: unknown[] = [];
+    const client = clientFor({
+      salt: () => {
+        throw new Error(`boom with ${SAMPLE.appCertificate}`);
+      },
+      onInternalError: (error) => reported.push(error),
+    });
+    const error = await errorOf(client.getToken({ request: { case: "chat", value: {} } }));
+    expect(error.code).toBe(Code.Internal);
+    expect(error.rawMessage).toBe("internal error while minting the token");
+    expect(error.rawMessage).not.toContain(SAMPLE.appCertificate);
+    expect(reported).toHaveLength(1);
+  });
+
+  it("exposes the violation to adapters through ruleViolationOf()", async () => {
+    const service = createTokenService({ credentials: SAMPLE });
+    const error = await errorOf(
+      Promise.resolve().then(() =>
+        service.getToken(
+          {
+            $typeName: "agora.token.v1.GetTokenRequest",
+            request: {
+              case: "chat",
+              value: { $typeName: "agora.token.v1.ChatTokenRequest", uid: "a b", expireSeconds: 0 },
+            },
+          },
+          {} as never,
+        ),
+      ),
+    );
+    expect(ruleViolationOf(error)).toMatchObject({ kind: "chat", field: "uid" });
+  });
+});
