@@ -5,7 +5,8 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
 import { type CorsOptions, createCors } from "./cors.js";
-import { legacyRoutes, sendJson } from "./legacy-routes.js";
+import { sendJson } from "./json-response.js";
+import { legacyRoutes } from "./legacy-routes.js";
 import type { NodeRequest, NodeResponse } from "./node-types.js";
 import { createOnePortListener } from "./one-port-listener.js";
 

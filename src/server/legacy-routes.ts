@@ -1,17 +1,21 @@
-import { create } from "@bufbuild/protobuf";
 import { ConnectError, createHandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import {
-  type GetTokenRequest,
-  GetTokenRequestSchema,
-  RtcRole,
-  TokenService,
-} from "../../gen/agora/token/v1/token_service_pb.js";
+import { type GetTokenRequest, TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
 import { ruleViolationOf } from "../service.js";
-import type { RuleViolation } from "../token/token-request.js";
-import { resolveExpireSeconds } from "../token/token-rules.js";
 import { httpStatusFromCode } from "./http-status.js";
+import { readBody, sendJson } from "./json-response.js";
+import {
+  chatRequest,
+  getTokenFieldNames,
+  getTokenRequestFromJson,
+  type LegacyFieldNames,
+  LegacyInputError,
+  legacyExpire,
+  legacyMessage,
+  legacyRole,
+  rtcRequest,
+  rtmRequest,
+} from "./legacy-request.js";
 import type { NodeRequest, NodeResponse } from "./node-types.js";
-import { parseStrictJson } from "./strict-json.js";
 
 export interface LegacyRoutesOptions {
   service: ServiceImpl<typeof TokenService>;
@@ -22,240 +26,261 @@ export interface LegacyRoutesOptions {
 /** Handles a request if it is a legacy route; returns false when the path is not one. */
 export type LegacyRoutes = (req: NodeRequest, res: NodeResponse) => boolean;
 
-/** A legacy request that cannot become a `GetTokenRequest`: answered 400 with this message. */
-class LegacyInputError extends Error {}
+interface LegacyCall {
+  req: NodeRequest;
+  res: NodeResponse;
+  /** A path parameter, URL-decoded once; one missing at the end of the path is "". */
+  param(name: string): string;
+  query: URLSearchParams;
+}
 
-const MAX_UINT32 = 0xffff_ffff;
-const tokenTypes = ["rtc", "rtm", "chat"] as const;
-const roles = { publisher: RtcRole.PUBLISHER, subscriber: RtcRole.SUBSCRIBER } as const;
-// Legacy callers know the flat JSON names, not the proto ones.
-const legacyFieldNames: Partial<Record<RuleViolation["field"], string>> = {
-  expire_seconds: "expire",
-};
+interface LegacyRoute {
+  /** Literal segments, and `:name` for a parameter. */
+  segments: readonly string[];
+  methods: readonly string[];
+  handle(call: LegacyCall): Promise<void>;
+}
+
+const MAX_RTC_UID = 0xffff_ffff;
+const NUMERIC_UID = /^(0|[1-9][0-9]*)$/;
 
 /**
- * The routes of the Go agora-token-service, as adapters onto the same `TokenService`
- * implementation that Connect serves: `POST /getToken` and `GET /ping`.
+ * The routes of the Go agora-token-service as adapters onto the same `TokenService`
+ * implementation that Connect serves: each parses its input, builds a `GetTokenRequest`, calls
+ * `getToken`, and maps errors to HTTP through one table. No route validates or mints on its own.
  */
 export function legacyRoutes({ service, maxBodyBytes }: LegacyRoutesOptions): LegacyRoutes {
-  async function getToken(req: NodeRequest, res: NodeResponse): Promise<void> {
-    const body = await readBody(req, maxBodyBytes);
-    if (body.kind === "too-large") {
-      // Stop reading a body we will never use, once the answer has been sent.
-      res.once("finish", () => req.destroy());
-      if ("shouldKeepAlive" in res) res.shouldKeepAlive = false;
-      sendJson(res, 413, { error: `body must be at most ${maxBodyBytes} bytes` });
-      return;
+  async function getToken(call: LegacyCall, request: GetTokenRequest, names: LegacyFieldNames) {
+    const context = createHandlerContext({
+      service: TokenService,
+      method: TokenService.method.getToken,
+      protocolName: "legacy",
+      requestMethod: call.req.method ?? "GET",
+      url: call.req.url ?? "/",
+      requestHeader: headersOf(call.req),
+    });
+    try {
+      return await service.getToken(request, context);
+    } catch (error) {
+      throw withLegacyNames(error, names);
     }
-    const request = getTokenRequestFromJson(body.text);
-    const response = await callGetToken(service, req, request);
-    sendJson(res, 200, { token: response.token });
   }
 
-  const routes = new Map<string, LegacyRoute>([
-    ["/getToken", { methods: ["POST"], handle: getToken }],
-    [
-      "/ping",
-      {
-        methods: ["GET", "HEAD"],
-        handle: async (_req, res) => sendJson(res, 200, { message: "pong" }),
-      },
-    ],
-  ]);
+  const routes: LegacyRoute[] = [
+    route("POST", "/getToken", async (call) => {
+      const body = await readBody(call.req, maxBodyBytes);
+      if (body.kind === "too-large") {
+        // Stop reading a body we will never use, once the answer has been sent.
+        call.res.once("finish", () => call.req.destroy());
+        if ("shouldKeepAlive" in call.res) call.res.shouldKeepAlive = false;
+        sendJson(call.res, 413, { error: `body must be at most ${maxBodyBytes} bytes` });
+        return;
+      }
+      const request = getTokenRequestFromJson(body.bytes);
+      const { token } = await getToken(call, request, getTokenFieldNames);
+      sendJson(call.res, 200, { token });
+    }),
+
+    route(["GET", "HEAD"], "/ping", async ({ res }) => sendJson(res, 200, { message: "pong" })),
+
+    route("GET", "/rtc/:channel/:role/:tokenType/:uid", async (call) => {
+      const { param } = call;
+      const request = rtcRequest({
+        channel: param("channel"),
+        uid: rtcUid(param("tokenType"), param("uid"), "uid"),
+        role: legacyRole(param("role")),
+        expireSeconds: expiryOf(call, "rtc"),
+      });
+      const { token } = await getToken(call, request, { expire_seconds: "expiry" });
+      sendJson(call.res, 200, { rtcToken: token });
+    }),
+
+    route("GET", "/rtm/:uid", async (call) => {
+      const request = rtmRequest({
+        uid: call.param("uid"),
+        channel: "",
+        expireSeconds: expiryOf(call, "rtm"),
+      });
+      const { token } = await getToken(call, request, { expire_seconds: "expiry" });
+      sendJson(call.res, 200, { rtmToken: token });
+    }),
+
+    route("GET", "/rte/:channel/:role/:tokenType/:rtcuid/:rtmuid", async (call) => {
+      const { param } = call;
+      const rtcuid = param("rtcuid");
+      // Without an RTM user, the RTC uid logs in to RTM too.
+      const rtmUser =
+        param("rtmuid") === ""
+          ? { uid: rtcuid, field: "rtcuid" }
+          : { uid: param("rtmuid"), field: "rtmuid" };
+      const rtc = rtcRequest({
+        channel: param("channel"),
+        uid: rtcUid(param("tokenType"), rtcuid, "rtcuid"),
+        role: legacyRole(param("role")),
+        expireSeconds: expiryOf(call, "rtc"),
+      });
+      const rtm = rtmRequest({
+        uid: rtmUser.uid,
+        channel: "",
+        expireSeconds: expiryOf(call, "rtm"),
+      });
+      const [rtcToken, rtmToken] = await Promise.all([
+        getToken(call, rtc, { uid: "rtcuid", expire_seconds: "expiry" }),
+        getToken(call, rtm, { uid: rtmUser.field, expire_seconds: "expiry" }),
+      ]);
+      sendJson(call.res, 200, { rtcToken: rtcToken.token, rtmToken: rtmToken.token });
+    }),
+
+    route("GET", "/chat/app", async (call) => {
+      const request = chatRequest({ uid: "", expireSeconds: expiryOf(call, "chat") });
+      const { token } = await getToken(call, request, { expire_seconds: "expiry" });
+      sendJson(call.res, 200, { chatToken: token });
+    }),
+
+    route("GET", "/chat/account/:chatid", async (call) => {
+      const chatid = call.param("chatid");
+      // An empty account here would silently become an app token.
+      if (chatid === "") throw new LegacyInputError("chatid is required");
+      const request = chatRequest({ uid: chatid, expireSeconds: expiryOf(call, "chat") });
+      const { token } = await getToken(call, request, { uid: "chatid", expire_seconds: "expiry" });
+      sendJson(call.res, 200, { chatToken: token });
+    }),
+  ];
 
   return (req, res) => {
-    const route = routes.get(pathOf(req));
-    if (route === undefined) return false;
+    const { path, query } = splitUrl(req.url ?? "/");
+    const match = matchRoute(routes, path);
+    if (match === undefined) return false;
+    if (match.kind === "bad-path") {
+      sendJson(res, 400, { error: "the path has an invalid percent-encoding" });
+      return true;
+    }
+    const { route, params } = match;
     if (!route.methods.includes(req.method ?? "")) {
       const allow = route.methods.join(", ");
       res.setHeader("Allow", allow);
       sendJson(res, 405, { error: `method not allowed; use ${allow}` });
       return true;
     }
-    route.handle(req, res).catch((error: unknown) => sendError(res, error));
+    route
+      .handle({
+        req,
+        res,
+        param: (name) => params.get(name) ?? "",
+        query: new URLSearchParams(query),
+      })
+      .catch((error: unknown) => sendError(res, error));
     return true;
   };
 }
 
-interface LegacyRoute {
-  methods: readonly string[];
-  handle(req: NodeRequest, res: NodeResponse): Promise<void>;
+function route(
+  methods: string | readonly string[],
+  pattern: string,
+  handle: LegacyRoute["handle"],
+): LegacyRoute {
+  return {
+    segments: pattern.split("/").slice(1),
+    methods: typeof methods === "string" ? [methods] : methods,
+    handle,
+  };
 }
 
-/** Calls `GetToken` on the shared implementation, as the Connect router would. */
-async function callGetToken(
-  service: ServiceImpl<typeof TokenService>,
-  req: NodeRequest,
-  request: GetTokenRequest,
-) {
-  const context = createHandlerContext({
-    service: TokenService,
-    method: TokenService.method.getToken,
-    protocolName: "legacy",
-    requestMethod: req.method ?? "POST",
-    url: req.url ?? "/",
-    requestHeader: headersOf(req),
-  });
-  return service.getToken(request, context);
-}
+type RouteMatch =
+  | { kind: "ok"; route: LegacyRoute; params: Map<string, string> }
+  | { kind: "bad-path" };
 
-function getTokenRequestFromJson(text: string): GetTokenRequest {
-  const parsed = parseStrictJson(text);
-  if (parsed.kind === "invalid") throw new LegacyInputError(parsed.reason);
-  const body = parsed.value;
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new LegacyInputError("body must be a JSON object");
+/**
+ * Finds the route for a path, with or without its trailing slash. Parameters missing at the end
+ * of the path read as "" so that the token rules can say what is missing; extra segments match
+ * nothing.
+ */
+function matchRoute(routes: readonly LegacyRoute[], path: string): RouteMatch | undefined {
+  const trimmed = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+  const segments = trimmed.split("/").slice(1);
+  for (const candidate of routes) {
+    if (segments.length > candidate.segments.length) continue;
+    const params = new Map<string, string>();
+    let matches = true;
+    for (const [index, expected] of candidate.segments.entries()) {
+      const actual = segments[index];
+      if (expected.startsWith(":")) {
+        const decoded = decodeSegment(actual ?? "");
+        if (decoded === undefined) return { kind: "bad-path" };
+        params.set(expected.slice(1), decoded);
+      } else if (actual !== expected) {
+        matches = false;
+        break;
+      }
+    }
+    if (matches) return { kind: "ok", route: candidate, params };
   }
-  const fields = body as Record<string, unknown>;
-  const tokenType = fields.tokenType ?? undefined;
-  if (!tokenTypes.includes(tokenType as (typeof tokenTypes)[number])) {
+  return undefined;
+}
+
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+function splitUrl(url: string): { path: string; query: string } {
+  const mark = url.indexOf("?");
+  return mark === -1
+    ? { path: url, query: "" }
+    : { path: url.slice(0, mark), query: url.slice(mark + 1) };
+}
+
+/** `?expiry=N`, with the same rules as `expire`; absent or empty means the default. */
+function expiryOf(call: LegacyCall, kind: "rtc" | "rtm" | "chat"): number {
+  const raw = call.query.get("expiry");
+  if (raw === null || raw === "") return 0;
+  if (!/^-?[0-9]+$/.test(raw))
+    throw new LegacyInputError("expiry must be an integer number of seconds");
+  return legacyExpire(Number(raw), kind, "expiry");
+}
+
+/**
+ * The RTC user of a GET route: with `tokenType` `uid` a decimal number 0..4294967295 (written
+ * without leading zeros, so that it names exactly one user); with `userAccount` any account.
+ */
+function rtcUid(tokenType: string, uid: string, field: string): string {
+  if (tokenType === "userAccount") return uid;
+  if (tokenType !== "uid") throw new LegacyInputError('tokenType must be "uid" or "userAccount"');
+  if (!NUMERIC_UID.test(uid) || Number(uid) > MAX_RTC_UID) {
     throw new LegacyInputError(
-      tokenType === undefined
-        ? 'tokenType is required and must be "rtc" or "rtm" or "chat"'
-        : 'tokenType must be "rtc" or "rtm" or "chat"',
+      `${field} must be a decimal number from 0 to 4294967295 without leading zeros when tokenType is uid`,
     );
   }
-  const channel = optionalString(fields, "channel");
-  const uid = legacyUid(fields.uid ?? undefined);
-  const expireSeconds = legacyExpire(fields.expire ?? undefined, tokenType as string);
-  switch (tokenType as (typeof tokenTypes)[number]) {
-    case "rtc": {
-      const role = optionalString(fields, "role");
-      if (role !== "" && !Object.hasOwn(roles, role)) {
-        throw new LegacyInputError('role must be "publisher" or "subscriber"');
-      }
-      return create(GetTokenRequestSchema, {
-        request: {
-          case: "rtc",
-          value: {
-            channel,
-            uid,
-            role: role === "" ? RtcRole.UNSPECIFIED : roles[role as keyof typeof roles],
-            expireSeconds,
-          },
-        },
-      });
-    }
-    case "rtm":
-      return create(GetTokenRequestSchema, {
-        request: { case: "rtm", value: { uid, channel, expireSeconds } },
-      });
-    case "chat":
-      return create(GetTokenRequestSchema, {
-        request: { case: "chat", value: { uid, expireSeconds } },
-      });
+  return uid;
+}
+
+/** An error from `getToken` whose message uses the route's field names. */
+class LegacyCallError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
   }
 }
 
-/** A string field; absent or `null` reads as "" (which the rules treat as not given). */
-function optionalString(fields: Record<string, unknown>, name: string): string {
-  const value = fields[name] ?? "";
-  if (typeof value !== "string") throw new LegacyInputError(`${name} must be a string`);
-  return value;
-}
-
-/** `uid` is a string, or a non-negative integer that becomes its decimal string. */
-function legacyUid(value: unknown): string {
-  if (value === undefined) return "";
-  if (typeof value === "string") return value;
-  if (typeof value === "number" && Number.isInteger(value) && value >= 0) {
-    if (!Number.isSafeInteger(value)) {
-      throw new LegacyInputError(
-        "uid as a JSON number must be at most 9007199254740991; send larger uids as strings",
-      );
-    }
-    return String(value);
-  }
-  throw new LegacyInputError("uid must be a string or a non-negative integer");
-}
-
-/** `expire` is an integer; the token rules decide its range. */
-function legacyExpire(value: unknown, tokenType: string): number {
-  if (value === undefined) return 0;
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new LegacyInputError("expire must be an integer number of seconds");
-  }
-  if (value < 0 || value > MAX_UINT32) {
-    // Out of the contract's uint32 range: the token rules say why, as for any other bad value.
-    const result = resolveExpireSeconds(tokenType as (typeof tokenTypes)[number], value);
-    if (result.kind === "invalid") throw new LegacyInputError(legacyMessage(result.violation));
-  }
-  return value;
-}
-
-function legacyMessage(violation: RuleViolation): string {
-  return `${legacyFieldNames[violation.field] ?? violation.field} ${violation.rule}`;
+function withLegacyNames(error: unknown, names: LegacyFieldNames): LegacyCallError {
+  const connectError = ConnectError.from(error);
+  const violation = ruleViolationOf(connectError);
+  const message = violation ? legacyMessage(violation, names) : connectError.rawMessage;
+  return new LegacyCallError(message, httpStatusFromCode(connectError.code));
 }
 
 function sendError(res: NodeResponse, error: unknown): void {
-  if (error instanceof LegacyInputError) {
-    sendJson(res, 400, { error: error.message });
-    return;
+  if (error instanceof LegacyInputError) sendJson(res, 400, { error: error.message });
+  else if (error instanceof LegacyCallError) sendJson(res, error.status, { error: error.message });
+  else {
+    const connectError = ConnectError.from(error);
+    sendJson(res, httpStatusFromCode(connectError.code), { error: connectError.rawMessage });
   }
-  const connectError = ConnectError.from(error);
-  const violation = ruleViolationOf(connectError);
-  const message = violation ? legacyMessage(violation) : connectError.rawMessage;
-  sendJson(res, httpStatusFromCode(connectError.code), { error: message });
-}
-
-/** Writes a JSON answer, unless one was already started (the client may have gone). */
-export function sendJson(res: NodeResponse, status: number, body: object): void {
-  if (res.headersSent) return;
-  const json = JSON.stringify(body);
-  res.writeHead(status, {
-    "Content-Type": "application/json; charset=utf-8",
-    "Content-Length": Buffer.byteLength(json),
-  });
-  res.end(json);
-}
-
-type BodyResult = { kind: "ok"; text: string } | { kind: "too-large" };
-
-/** Reads the whole body, or stops (pausing the request) as soon as it is larger than allowed. */
-function readBody(req: NodeRequest, maxBytes: number): Promise<BodyResult> {
-  const declared = Number(req.headers["content-length"]);
-  if (declared > maxBytes) return Promise.resolve({ kind: "too-large" });
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBytes) {
-        chunks.push(chunk);
-        return;
-      }
-      cleanUp();
-      req.pause();
-      resolve({ kind: "too-large" });
-    };
-    const onEnd = () => {
-      cleanUp();
-      try {
-        const text = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks, size));
-        resolve({ kind: "ok", text });
-      } catch {
-        reject(new LegacyInputError("body must be UTF-8 encoded JSON"));
-      }
-    };
-    const onError = (error: Error) => {
-      cleanUp();
-      reject(error);
-    };
-    const cleanUp = () => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-    };
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-  });
-}
-
-function pathOf(req: NodeRequest): string {
-  const url = req.url ?? "/";
-  const query = url.indexOf("?");
-  return query === -1 ? url : url.slice(0, query);
 }
 
 function headersOf(req: NodeRequest): Headers {

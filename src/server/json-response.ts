@@ -1,0 +1,50 @@
+import type { NodeRequest, NodeResponse } from "./node-types.js";
+
+/** Writes a JSON answer, unless one was already started (the client may have gone). */
+export function sendJson(res: NodeResponse, status: number, body: object): void {
+  if (res.headersSent) return;
+  const json = JSON.stringify(body);
+  res.writeHead(status, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(json),
+  });
+  res.end(json);
+}
+
+export type BodyResult = { kind: "ok"; bytes: Buffer } | { kind: "too-large" };
+
+/** Reads the whole body, or stops (pausing the request) as soon as it is larger than allowed. */
+export function readBody(req: NodeRequest, maxBytes: number): Promise<BodyResult> {
+  const declared = Number(req.headers["content-length"]);
+  if (declared > maxBytes) return Promise.resolve({ kind: "too-large" });
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      cleanUp();
+      req.pause();
+      resolve({ kind: "too-large" });
+    };
+    const onEnd = () => {
+      cleanUp();
+      resolve({ kind: "ok", bytes: Buffer.concat(chunks, size) });
+    };
+    const onError = (error: Error) => {
+      cleanUp();
+      reject(error);
+    };
+    const cleanUp = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+  });
+}
