@@ -1,7 +1,7 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo, Server as NetServer, Socket } from "node:net";
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
 import { type CorsOptions, createCors } from "./cors.js";
@@ -34,7 +34,19 @@ export interface ServerOptions {
   limits?: Partial<ServerLimits>;
   /** Longest a shutdown waits for requests in flight before closing their connections, in ms. */
   shutdownTimeoutMs?: number;
+  /** Connect interceptors, run for every RPC on every protocol (gRPC, gRPC-Web, Connect). */
+  interceptors?: Interceptor[];
+  /** Registers more services on the same Connect router, next to `TokenService`. */
+  routes?: (router: ConnectRouter) => void;
+  /**
+   * Plain HTTP routes tried, in order, after CORS and before the RPC and legacy routes. Each
+   * returns true when it answered the request.
+   */
+  httpRoutes?: readonly HttpRoute[];
 }
+
+/** Answers a request and returns true, or returns false to let the next route try. */
+export type HttpRoute = (req: NodeRequest, res: NodeResponse) => boolean;
 
 export interface TokenServer {
   /** Starts listening; port 0 picks a free port. */
@@ -55,12 +67,19 @@ export function createServer({
   cors,
   limits: limitOverrides = {},
   shutdownTimeoutMs = 8_000,
+  interceptors = [],
+  routes = () => {},
+  httpRoutes = [],
 }: ServerOptions): TokenServer {
   const limits = { ...defaultLimits, ...limitOverrides };
   const applyCors = createCors(cors);
   const legacy = legacyRoutes({ service, maxBodyBytes: limits.maxBodyBytes });
   const adapter = connectNodeAdapter({
-    routes: (router) => router.service(TokenService, service),
+    routes: (router) => {
+      router.service(TokenService, service);
+      routes(router);
+    },
+    interceptors,
     readMaxBytes: limits.maxBodyBytes,
     fallback: (req, res) => {
       if (!legacy(req, res)) sendJson(res, 404, { error: "not found" });
@@ -72,6 +91,7 @@ export function createServer({
     // Tokens and errors about them are never to be cached by a browser or a proxy.
     res.setHeader("Cache-Control", "no-store");
     if (applyCors(req, res)) return;
+    if (httpRoutes.some((route) => route(req, res))) return;
     adapter(req, res);
   };
 
