@@ -1,6 +1,6 @@
 import { randomInt } from "node:crypto";
 import { type Credentials, isAgoraId } from "./credentials.js";
-import { mintToken } from "./mint-token.js";
+import { createAccessTokenEncoder } from "./encode-access-token.js";
 import { grantFor } from "./token-grant.js";
 import type { RuleViolation, TokenRequest } from "./token-request.js";
 
@@ -37,12 +37,13 @@ export function createTokenMinter({
   if (!isAgoraId(credentials.appId) || !isAgoraId(credentials.appCertificate)) {
     throw new Error("App ID and App Certificate must each be 32 hexadecimal characters");
   }
+  const encode = createAccessTokenEncoder(credentials);
   return {
     mint(request) {
       const result = grantFor(request);
       if (result.kind === "invalid") return result;
       const issuedAt = Math.floor(clock() / 1000);
-      const token = mintToken(result.grant, { credentials, issuedAt, salt: salt() });
+      const token = encode(result.grant, issuedAt, salt());
       return { kind: "ok", token, issuedAt, expiresAt: issuedAt + result.grant.expireSeconds };
     },
   };

@@ -12,6 +12,7 @@ export const MAX_CHAT_UID_CHARS = 64;
 // Agora's character set for channel names and user accounts: ASCII letters and digits, space,
 // and ! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ { } | ~ ,
 const AGORA_NAME_CHAR = /^[a-zA-Z0-9 !#$%&()+\-:;<=.>?@[\]^_{}|~,]$/;
+const AGORA_NAME = /^[a-zA-Z0-9 !#$%&()+\-:;<=.>?@[\]^_{}|~,]*$/;
 const CHAT_UID = /^[a-zA-Z0-9_.-]+$/;
 
 type Check = { kind: "ok" } | { kind: "invalid"; violation: RuleViolation };
@@ -45,10 +46,13 @@ export function checkAgoraName(
   maxBytes: number,
 ): Check {
   if (value.length === 0) return invalid(kind, field, "is required");
-  const bytes = Buffer.byteLength(value, "utf8");
+  // The set is ASCII, so a name in it has as many bytes as UTF-16 code units.
+  const isInSet = AGORA_NAME.test(value);
+  const bytes = isInSet ? value.length : Buffer.byteLength(value, "utf8");
   if (bytes > maxBytes) {
     return invalid(kind, field, `must be at most ${maxBytes} bytes long (got ${bytes})`);
   }
+  if (isInSet) return OK;
   const bad = firstCharOutsideAgoraSet(value);
   if (bad !== undefined) {
     return invalid(
