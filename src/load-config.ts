@@ -1,3 +1,6 @@
+import { type AuthConfig, readAuthConfig } from "./auth/read-auth-config.js";
+import { type RateLimitConfig, readRateLimitConfig } from "./rate-limit/read-rate-limit-config.js";
+import { readTrustProxy, type TrustProxy } from "./server/client-address.js";
 import type { CorsAllowOrigin } from "./server/cors.js";
 import type { ServerLimits } from "./server/create-server.js";
 import { type Credentials, isAgoraId } from "./token/credentials.js";
@@ -20,6 +23,11 @@ export interface Config {
   readonly corsAllowOrigin: CorsAllowOrigin;
   readonly limits: Readonly<ServerLimits>;
   readonly shutdownTimeoutMs: number;
+  /** API keys and JWT settings; neither configured = open mode. */
+  readonly auth: AuthConfig;
+  /** `undefined`: no rate limit. */
+  readonly rateLimit: RateLimitConfig | undefined;
+  readonly trustProxy: TrustProxy;
 }
 
 /** Thrown by {@link loadConfig}; the message lists every problem, one per line. */
@@ -64,6 +72,9 @@ export function loadConfig(env: Env): Config {
       keepAliveTimeoutMs: integer("KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000),
     }),
     shutdownTimeoutMs: integer("SHUTDOWN_TIMEOUT_MS", 8_000, 0, 600_000),
+    auth: Object.freeze(readAuthConfig(env, problems)),
+    rateLimit: readRateLimitConfig(env, problems),
+    trustProxy: readTrustProxy(env.TRUST_PROXY, problems),
   };
   if (config.limits.headersTimeoutMs > config.limits.requestTimeoutMs) {
     problems.push("HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS");

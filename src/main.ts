@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { createAccessControl } from "./create-access-control.js";
 import { ConfigError, loadConfig } from "./load-config.js";
 import { createServer } from "./server/create-server.js";
 import { createTokenService } from "./service.js";
@@ -38,8 +39,12 @@ async function main(): Promise<void> {
         error: error instanceof Error ? error.stack : String(error),
       }),
   });
+  // accessControl.isRateLimiterReady() is what a readiness probe should ask.
+  const accessControl = createAccessControl(config, log);
   const server = createServer({
     service,
+    callGuard: accessControl.callGuard,
+    contextValues: accessControl.contextValues,
     cors: { allowOrigin: config.corsAllowOrigin },
     limits: config.limits,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
@@ -53,6 +58,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: NodeJS.Signals) => {
     log("info", `${signal} received: draining`);
     await server.close();
+    await accessControl.close();
     log("info", "stopped");
     process.exit(0);
   };

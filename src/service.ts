@@ -74,7 +74,8 @@ export function ruleViolationOf(error: ConnectError): RuleViolation | undefined 
     : undefined;
 }
 
-function tokenRequestFromProto(
+/** The domain request a `GetTokenRequest` asks for (also read by the call guard, to authorize it). */
+export function tokenRequestFromProto(
   message: GetTokenRequest,
 ): { kind: "ok"; request: TokenRequest } | { kind: "invalid"; violation: RuleViolation } {
   const { request } = message;

@@ -24,7 +24,10 @@ export function createCors({
   const allowed = allowOrigin === "*" ? undefined : new Set(allowOrigin);
   const allowHeaders = [...connectCors.allowedHeaders, ...allowedHeaders].join(", ");
   const allowMethods = connectCors.allowedMethods.join(", ");
-  const exposeHeaders = connectCors.exposedHeaders.join(", ");
+  // Retry-After (429) and WWW-Authenticate (401) tell a web page when to retry and how to log in.
+  const exposeHeaders = [...connectCors.exposedHeaders, "Retry-After", "WWW-Authenticate"].join(
+    ", ",
+  );
 
   return (req, res) => {
     const origin = req.headers.origin;

@@ -1,9 +1,10 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo, Server as NetServer, Socket } from "node:net";
-import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
+import type { ConnectRouter, ContextValues, Interceptor, ServiceImpl } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
+import { type CallGuard, callGuardInterceptor } from "./call-guard.js";
 import { type CorsOptions, createCors } from "./cors.js";
 import { sendJson } from "./json-response.js";
 import { legacyRoutes } from "./legacy-routes.js";
@@ -43,6 +44,13 @@ export interface ServerOptions {
    * returns true when it answered the request.
    */
   httpRoutes?: readonly HttpRoute[];
+  /**
+   * Who may call: run for every `TokenService` RPC (as the innermost interceptor, so the
+   * `interceptors` above see its refusals) and by every legacy route before `getToken`.
+   */
+  callGuard?: CallGuard;
+  /** Per-request context values (e.g. the client address) for interceptors and the legacy routes. */
+  contextValues?: (req: NodeRequest) => ContextValues;
 }
 
 /** Answers a request and returns true, or returns false to let the next route try. */
@@ -70,16 +78,24 @@ export function createServer({
   interceptors = [],
   routes = () => {},
   httpRoutes = [],
+  callGuard,
+  contextValues,
 }: ServerOptions): TokenServer {
   const limits = { ...defaultLimits, ...limitOverrides };
   const applyCors = createCors(cors);
-  const legacy = legacyRoutes({ service, maxBodyBytes: limits.maxBodyBytes });
+  const legacy = legacyRoutes({
+    service,
+    maxBodyBytes: limits.maxBodyBytes,
+    ...(callGuard && { callGuard }),
+    ...(contextValues && { contextValues }),
+  });
   const adapter = connectNodeAdapter({
     routes: (router) => {
       router.service(TokenService, service);
       routes(router);
     },
-    interceptors,
+    interceptors: callGuard ? [...interceptors, callGuardInterceptor(callGuard)] : interceptors,
+    ...(contextValues && { contextValues }),
     readMaxBytes: limits.maxBodyBytes,
     fallback: (req, res) => {
       if (!legacy(req, res)) sendJson(res, 404, { error: "not found" });

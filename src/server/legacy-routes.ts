@@ -1,6 +1,12 @@
-import { ConnectError, createHandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import {
+  ConnectError,
+  type ContextValues,
+  createHandlerContext,
+  type ServiceImpl,
+} from "@connectrpc/connect";
 import { type GetTokenRequest, TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
 import { ruleViolationOf } from "../service.js";
+import type { CallGuard } from "./call-guard.js";
 import { httpStatusFromCode } from "./http-status.js";
 import { readBody, sendJson } from "./json-response.js";
 import {
@@ -21,6 +27,9 @@ export interface LegacyRoutesOptions {
   service: ServiceImpl<typeof TokenService>;
   /** Largest request body accepted, in bytes; larger ones get 413. */
   maxBodyBytes: number;
+  /** Checked before every `getToken`: the same guard the Connect interceptor runs. */
+  callGuard?: CallGuard;
+  contextValues?: (req: NodeRequest) => ContextValues;
 }
 
 /** Handles a request if it is a legacy route; returns false when the path is not one. */
@@ -49,7 +58,12 @@ const NUMERIC_UID = /^(0|[1-9][0-9]*)$/;
  * implementation that Connect serves: each parses its input, builds a `GetTokenRequest`, calls
  * `getToken`, and maps errors to HTTP through one table. No route validates or mints on its own.
  */
-export function legacyRoutes({ service, maxBodyBytes }: LegacyRoutesOptions): LegacyRoutes {
+export function legacyRoutes({
+  service,
+  maxBodyBytes,
+  callGuard,
+  contextValues,
+}: LegacyRoutesOptions): LegacyRoutes {
   async function getToken(call: LegacyCall, request: GetTokenRequest, names: LegacyFieldNames) {
     const context = createHandlerContext({
       service: TokenService,
@@ -58,8 +72,10 @@ export function legacyRoutes({ service, maxBodyBytes }: LegacyRoutesOptions): Le
       requestMethod: call.req.method ?? "GET",
       url: call.req.url ?? "/",
       requestHeader: headersOf(call.req),
+      ...(contextValues && { contextValues: contextValues(call.req) }),
     });
     try {
+      await callGuard?.check({ header: context.requestHeader, values: context.values }, request);
       return await service.getToken(request, context);
     } catch (error) {
       throw withLegacyNames(error, names);
@@ -262,6 +278,8 @@ class LegacyCallError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    /** Headers the error asks for (Retry-After, WWW-Authenticate). */
+    readonly metadata: Headers,
   ) {
     super(message);
   }
@@ -271,13 +289,15 @@ function withLegacyNames(error: unknown, names: LegacyFieldNames): LegacyCallErr
   const connectError = ConnectError.from(error);
   const violation = ruleViolationOf(connectError);
   const message = violation ? legacyMessage(violation, names) : connectError.rawMessage;
-  return new LegacyCallError(message, httpStatusFromCode(connectError.code));
+  return new LegacyCallError(message, httpStatusFromCode(connectError.code), connectError.metadata);
 }
 
 function sendError(res: NodeResponse, error: unknown): void {
   if (error instanceof LegacyInputError) sendJson(res, 400, { error: error.message });
-  else if (error instanceof LegacyCallError) sendJson(res, error.status, { error: error.message });
-  else {
+  else if (error instanceof LegacyCallError) {
+    if (!res.headersSent) for (const [name, value] of error.metadata) res.setHeader(name, value);
+    sendJson(res, error.status, { error: error.message });
+  } else {
     const connectError = ConnectError.from(error);
     sendJson(res, httpStatusFromCode(connectError.code), { error: connectError.rawMessage });
   }

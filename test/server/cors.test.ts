@@ -53,7 +53,13 @@ describe("CORS with an allow-list", () => {
       expect(response.headers.get("access-control-allow-origin")).toBe(origin);
       expect(response.headers.get("vary")).toMatch(/Origin/);
       const exposed = response.headers.get("access-control-expose-headers")?.toLowerCase() ?? "";
-      for (const header of ["grpc-status", "grpc-message", "grpc-status-details-bin"]) {
+      for (const header of [
+        "grpc-status",
+        "grpc-message",
+        "grpc-status-details-bin",
+        "retry-after",
+        "www-authenticate",
+      ]) {
         expect(exposed).toContain(header);
       }
     }

@@ -19,11 +19,12 @@ export type GetTokenInit = MessageInitShape<typeof GetTokenRequestSchema>;
 /** What a client saw: a response, or an error with its Connect code and message. */
 export type CallOutcome =
   | { kind: "ok"; response: GetTokenResponse }
-  | { kind: "error"; code: Code; message: string };
+  | { kind: "error"; code: Code; message: string; metadata: Headers };
 
 export interface ProtocolClient {
   name: string;
-  getToken(request: GetTokenInit): Promise<CallOutcome>;
+  /** `headers` become request headers (gRPC metadata), e.g. `authorization`. */
+  getToken(request: GetTokenInit, headers?: Record<string, string>): Promise<CallOutcome>;
   close(): void;
 }
 
@@ -31,12 +32,17 @@ function connectClient(name: string, transport: Transport): ProtocolClient {
   const client = createClient(TokenService, transport);
   return {
     name,
-    async getToken(request) {
+    async getToken(request, headers) {
       try {
-        return { kind: "ok", response: await client.getToken(request) };
+        return { kind: "ok", response: await client.getToken(request, { headers: headers ?? {} }) };
       } catch (error) {
         const connectError = ConnectError.from(error);
-        return { kind: "error", code: connectError.code, message: connectError.rawMessage };
+        return {
+          kind: "error",
+          code: connectError.code,
+          message: connectError.rawMessage,
+          metadata: connectError.metadata,
+        };
       }
     },
     close() {},
@@ -64,14 +70,26 @@ export function grpcJsClient(port: number): ProtocolClient {
   const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   return {
     name: "grpc (@grpc/grpc-js)",
-    getToken(request) {
+    getToken(request, headers = {}) {
+      const metadata = new grpc.Metadata();
+      for (const [name, value] of Object.entries(headers)) metadata.set(name, value);
       return new Promise((resolve) => {
         client.GetToken?.(
           create(GetTokenRequestSchema, request),
+          metadata,
           (error: grpc.ServiceError | null, response: GetTokenResponse) => {
-            if (error)
-              resolve({ kind: "error", code: error.code as number, message: error.details });
-            else resolve({ kind: "ok", response });
+            if (error) {
+              const received = new Headers();
+              for (const [name, value] of Object.entries(error.metadata.getMap())) {
+                received.set(name, String(value));
+              }
+              resolve({
+                kind: "error",
+                code: error.code as number,
+                message: error.details,
+                metadata: received,
+              });
+            } else resolve({ kind: "ok", response });
           },
         );
       });

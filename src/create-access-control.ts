@@ -1,0 +1,82 @@
+import { Code, type ContextValues } from "@connectrpc/connect";
+import { createAuthenticator } from "./auth/authenticator.js";
+import { createJwtVerifier } from "./auth/jwt-verifier.js";
+import type { Config } from "./load-config.js";
+import { createMemoryRateLimiter } from "./rate-limit/memory-rate-limiter.js";
+import type { RateLimiter } from "./rate-limit/rate-limiter.js";
+import { createRedisRateLimiter } from "./rate-limit/redis-rate-limiter.js";
+import { type CallGuard, createCallGuard } from "./server/call-guard.js";
+import { clientAddressContext } from "./server/client-address.js";
+import type { NodeRequest } from "./server/node-types.js";
+
+export type Log = (level: "info" | "warn" | "error", msg: string, fields?: object) => void;
+
+export interface AccessControl {
+  /** For `createServer`: the guard every protocol and legacy route runs. */
+  callGuard: CallGuard;
+  /** For `createServer`: puts the client address (per `TRUST_PROXY`) in every call. */
+  contextValues: (req: NodeRequest) => ContextValues;
+  /** For a readiness probe: false while the shared rate-limit store (Redis) is unreachable. */
+  isRateLimiterReady(): boolean;
+  /** Closes the Redis connection, if any. */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds authentication, authorization and rate limiting from the configuration, and says at
+ * start-up which mode is in force (loudly for open mode). Never logs a key or a token.
+ */
+export function createAccessControl(config: Config, log: Log): AccessControl {
+  const { apiKeys, jwt } = config.auth;
+  const authenticator = createAuthenticator({
+    apiKeys,
+    jwt: jwt && createJwtVerifier(jwt),
+  });
+  if (authenticator.open) {
+    log(
+      "warn",
+      "OPEN MODE: no API_KEYS, API_KEYS_FILE, JWT_JWKS_URL or JWT_PUBLIC_KEY is set, so ANYONE who can reach this port may mint ANY token (wildcard RTC, Chat app). Configure API keys and/or JWTs (README, Security).",
+    );
+  } else {
+    log("info", "callers must authenticate", {
+      apiKeys: apiKeys.map((key) => key.name),
+      jwt: jwt && {
+        keys: jwt.keySource.kind === "jwks" ? jwt.keySource.url.href : "JWT_PUBLIC_KEY",
+        issuer: jwt.issuer,
+        audiences: jwt.audiences,
+      },
+    });
+  }
+
+  let rateLimiter: RateLimiter | undefined;
+  const { rateLimit } = config;
+  if (rateLimit) {
+    rateLimiter = rateLimit.redisUrl
+      ? createRedisRateLimiter({
+          url: rateLimit.redisUrl,
+          limit: rateLimit.limit,
+          onFailure: rateLimit.redisFailure,
+          log: (level, msg) => log(level, msg),
+        })
+      : createMemoryRateLimiter({ limit: rateLimit.limit });
+    log("info", "rate limit per caller", {
+      ...rateLimit.limit,
+      store: rateLimit.redisUrl ? "redis" : "memory",
+      ...(rateLimit.redisUrl && { redisFailure: rateLimit.redisFailure }),
+    });
+  }
+
+  return {
+    callGuard: createCallGuard({
+      authenticator,
+      rateLimiter,
+      onRefusal: ({ code, caller, reason }) =>
+        log("warn", `call refused: ${reason}`, { code: Code[code], caller: caller ?? null }),
+    }),
+    contextValues: clientAddressContext(config.trustProxy),
+    isRateLimiterReady: () => rateLimiter?.isReady() ?? true,
+    close: async () => {
+      await rateLimiter?.close();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import type { RedisFailureMode } from "./redis-rate-limiter.js";
+import type { RateLimit } from "./token-bucket.js";
+
+/** A limit for every caller, kept in memory or, with `redisUrl`, in Redis for all replicas. */
+export interface RateLimitConfig {
+  readonly limit: Readonly<RateLimit>;
+  readonly redisUrl: string | undefined;
+  readonly redisFailure: RedisFailureMode;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const MAX_RATE = 1_000_000;
+
+/**
+ * Reads `RATE_LIMIT_PER_MINUTE` (unset = no limit), `RATE_LIMIT_BURST` (default: the per-minute
+ * rate), `REDIS_URL` and `RATE_LIMIT_REDIS_FAILURE` (`open` by default), adding problems.
+ */
+export function readRateLimitConfig(env: Env, problems: string[]): RateLimitConfig | undefined {
+  const whole = (name: string): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return undefined;
+    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(value >= 1 && value <= MAX_RATE)) {
+      problems.push(`${name} must be a whole number from 1 to ${MAX_RATE}`);
+      return undefined;
+    }
+    return value;
+  };
+  const perMinute = whole("RATE_LIMIT_PER_MINUTE");
+  const burst = whole("RATE_LIMIT_BURST");
+  const redisUrl = env.REDIS_URL || undefined;
+  if (redisUrl !== undefined && !/^rediss?:\/\/./.test(redisUrl)) {
+    problems.push("REDIS_URL must start with redis:// or rediss://");
+  }
+  const failure = env.RATE_LIMIT_REDIS_FAILURE || "open";
+  if (failure !== "open" && failure !== "closed") {
+    problems.push("RATE_LIMIT_REDIS_FAILURE must be open or closed");
+  }
+  if (perMinute === undefined) {
+    if (env.RATE_LIMIT_BURST && !env.RATE_LIMIT_PER_MINUTE)
+      problems.push("RATE_LIMIT_BURST needs RATE_LIMIT_PER_MINUTE");
+    return undefined;
+  }
+  return Object.freeze({
+    limit: Object.freeze({ perMinute, burst: burst ?? perMinute }),
+    redisUrl,
+    redisFailure: failure === "closed" ? "closed" : "open",
+  });
+}
