@@ -1,7 +1,13 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo, Server as NetServer, Socket } from "node:net";
-import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
+import {
+  type ConnectRouter,
+  type ContextValues,
+  createContextValues,
+  type Interceptor,
+  type ServiceImpl,
+} from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
 import { type CorsOptions, createCors } from "./cors.js";
@@ -43,6 +49,11 @@ export interface ServerOptions {
    * returns true when it answered the request.
    */
   httpRoutes?: readonly HttpRoute[];
+  /**
+   * Called first for every request (logs, metrics, request ids). The context values it returns
+   * reach the Connect interceptors and handlers, and the service calls of the legacy routes.
+   */
+  onRequest?: (req: NodeRequest, res: NodeResponse) => ContextValues | undefined;
 }
 
 /** Answers a request and returns true, or returns false to let the next route try. */
@@ -70,16 +81,24 @@ export function createServer({
   interceptors = [],
   routes = () => {},
   httpRoutes = [],
+  onRequest = () => undefined,
 }: ServerOptions): TokenServer {
   const limits = { ...defaultLimits, ...limitOverrides };
   const applyCors = createCors(cors);
-  const legacy = legacyRoutes({ service, maxBodyBytes: limits.maxBodyBytes });
+  const requestValues = new WeakMap<NodeRequest, ContextValues>();
+  const contextValues = (req: NodeRequest) => {
+    const values = requestValues.get(req) ?? createContextValues();
+    requestValues.set(req, values);
+    return values;
+  };
+  const legacy = legacyRoutes({ service, maxBodyBytes: limits.maxBodyBytes, contextValues });
   const adapter = connectNodeAdapter({
     routes: (router) => {
       router.service(TokenService, service);
       routes(router);
     },
     interceptors,
+    contextValues,
     readMaxBytes: limits.maxBodyBytes,
     fallback: (req, res) => {
       if (!legacy(req, res)) sendJson(res, 404, { error: "not found" });
@@ -88,6 +107,8 @@ export function createServer({
 
   let draining = false;
   const handle = (req: NodeRequest, res: NodeResponse) => {
+    const values = onRequest(req, res);
+    if (values) requestValues.set(req, values);
     // Tokens and errors about them are never to be cached by a browser or a proxy.
     res.setHeader("Cache-Control", "no-store");
     if (applyCors(req, res)) return;

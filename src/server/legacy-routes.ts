@@ -1,4 +1,10 @@
-import { ConnectError, createHandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import {
+  ConnectError,
+  type ContextValues,
+  createContextKey,
+  createHandlerContext,
+  type ServiceImpl,
+} from "@connectrpc/connect";
 import { type GetTokenRequest, TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
 import { ruleViolationOf } from "../service.js";
 import { httpStatusFromCode } from "./http-status.js";
@@ -21,7 +27,14 @@ export interface LegacyRoutesOptions {
   service: ServiceImpl<typeof TokenService>;
   /** Largest request body accepted, in bytes; larger ones get 413. */
   maxBodyBytes: number;
+  /** The request's context values, handed to the service as Connect hands them to handlers. */
+  contextValues?: (req: NodeRequest) => ContextValues;
 }
+
+/** The pattern of the legacy route a request matched (`/rtc/:channel/…`), for request logs. */
+export const legacyRouteKey = createContextKey<string | undefined>(undefined, {
+  description: "legacy route pattern",
+});
 
 /** Handles a request if it is a legacy route; returns false when the path is not one. */
 export type LegacyRoutes = (req: NodeRequest, res: NodeResponse) => boolean;
@@ -35,6 +48,7 @@ interface LegacyCall {
 }
 
 interface LegacyRoute {
+  pattern: string;
   /** Literal segments, and `:name` for a parameter. */
   segments: readonly string[];
   methods: readonly string[];
@@ -49,7 +63,11 @@ const NUMERIC_UID = /^(0|[1-9][0-9]*)$/;
  * implementation that Connect serves: each parses its input, builds a `GetTokenRequest`, calls
  * `getToken`, and maps errors to HTTP through one table. No route validates or mints on its own.
  */
-export function legacyRoutes({ service, maxBodyBytes }: LegacyRoutesOptions): LegacyRoutes {
+export function legacyRoutes({
+  service,
+  maxBodyBytes,
+  contextValues,
+}: LegacyRoutesOptions): LegacyRoutes {
   async function getToken(call: LegacyCall, request: GetTokenRequest, names: LegacyFieldNames) {
     const context = createHandlerContext({
       service: TokenService,
@@ -58,6 +76,7 @@ export function legacyRoutes({ service, maxBodyBytes }: LegacyRoutesOptions): Le
       requestMethod: call.req.method ?? "GET",
       url: call.req.url ?? "/",
       requestHeader: headersOf(call.req),
+      ...(contextValues && { contextValues: contextValues(call.req) }),
     });
     try {
       return await service.getToken(request, context);
@@ -156,6 +175,7 @@ export function legacyRoutes({ service, maxBodyBytes }: LegacyRoutesOptions): Le
       return true;
     }
     const { route, params } = match;
+    contextValues?.(req).set(legacyRouteKey, route.pattern);
     if (!route.methods.includes(req.method ?? "")) {
       const allow = route.methods.join(", ");
       res.setHeader("Allow", allow);
@@ -180,6 +200,7 @@ function route(
   handle: LegacyRoute["handle"],
 ): LegacyRoute {
   return {
+    pattern,
     segments: pattern.split("/").slice(1),
     methods: typeof methods === "string" ? [methods] : methods,
     handle,
