@@ -51,7 +51,10 @@ export async function logDestination(format: LogFormat): Promise<LogDestination>
   if (format === "json") return json;
   try {
     const { default: pretty } = await import("pino-pretty");
-    return { kind: "pretty", destination: pretty({ colorize: true, sync: true }) };
+    return {
+      kind: "pretty",
+      destination: pretty({ sync: true, singleLine: true, ignore: "pid,hostname" }),
+    };
   } catch {
     return json;
   }
