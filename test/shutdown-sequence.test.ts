@@ -15,7 +15,7 @@ afterEach(() => {
 
 describe("the running service (src/main.ts)", () => {
   it("answers /metrics, /readyz and a gRPC health check; on SIGTERM turns unready at once, serves through SHUTDOWN_DELAY_MS, then exits 0", async () => {
-    service = await spawnService({ SHUTDOWN_DELAY_MS: "3000" });
+    service = await spawnService({ SHUTDOWN_DELAY_MS: "5000" });
     const baseUrl = `http://127.0.0.1:${service.port}`;
     const health = healthClient(service.port);
     try {
