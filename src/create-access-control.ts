@@ -1,4 +1,4 @@
-import { Code, type ContextValues } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { createAuthenticator } from "./auth/authenticator.js";
 import { createJwtVerifier } from "./auth/jwt-verifier.js";
 import type { Config } from "./load-config.js";
@@ -6,16 +6,12 @@ import { createMemoryRateLimiter } from "./rate-limit/memory-rate-limiter.js";
 import type { RateLimiter } from "./rate-limit/rate-limiter.js";
 import { createRedisRateLimiter } from "./rate-limit/redis-rate-limiter.js";
 import { type CallGuard, createCallGuard } from "./server/call-guard.js";
-import { clientAddressContext } from "./server/client-address.js";
-import type { NodeRequest } from "./server/node-types.js";
 
 export type Log = (level: "info" | "warn" | "error", msg: string, fields?: object) => void;
 
 export interface AccessControl {
   /** For `createServer`: the guard every protocol and legacy route runs. */
   callGuard: CallGuard;
-  /** For `createServer`: puts the client address (per `TRUST_PROXY`) in every call. */
-  contextValues: (req: NodeRequest) => ContextValues;
   /** For a readiness probe: false while the shared rate-limit store (Redis) is unreachable. */
   isRateLimiterReady(): boolean;
   /** Closes the Redis connection, if any. */
@@ -26,7 +22,10 @@ export interface AccessControl {
  * Builds authentication, authorization and rate limiting from the configuration, and says at
  * start-up which mode is in force (loudly for open mode). Never logs a key or a token.
  */
-export function createAccessControl(config: Config, log: Log): AccessControl {
+export function createAccessControl(
+  config: Pick<Config, "auth" | "rateLimit">,
+  log: Log,
+): AccessControl {
   const { apiKeys, jwt } = config.auth;
   const authenticator = createAuthenticator({
     apiKeys,
@@ -73,7 +72,6 @@ export function createAccessControl(config: Config, log: Log): AccessControl {
       onRefusal: ({ code, caller, reason }) =>
         log("warn", `call refused: ${reason}`, { code: Code[code], caller: caller ?? null }),
     }),
-    contextValues: clientAddressContext(config.trustProxy),
     isRateLimiterReady: () => rateLimiter?.isReady() ?? true,
     close: async () => {
       await rateLimiter?.close();

@@ -1,4 +1,5 @@
 import { type AuthConfig, readAuthConfig } from "./auth/read-auth-config.js";
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./observability/logger.js";
 import { type RateLimitConfig, readRateLimitConfig } from "./rate-limit/read-rate-limit-config.js";
 import { readTrustProxy, type TrustProxy } from "./server/client-address.js";
 import type { CorsAllowOrigin } from "./server/cors.js";
@@ -28,6 +29,12 @@ export interface Config {
   /** `undefined`: no rate limit. */
   readonly rateLimit: RateLimitConfig | undefined;
   readonly trustProxy: TrustProxy;
+  /** How long the server keeps serving after SIGTERM while it reports not ready, in ms. */
+  readonly shutdownDelayMs: number;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  /** A separate port for `GET /metrics`; undefined serves it on the main port. */
+  readonly metricsPort: number | undefined;
 }
 
 /** Thrown by {@link loadConfig}; the message lists every problem, one per line. */
@@ -75,12 +82,44 @@ export function loadConfig(env: Env): Config {
     auth: Object.freeze(readAuthConfig(env, problems)),
     rateLimit: readRateLimitConfig(env, problems),
     trustProxy: readTrustProxy(env.TRUST_PROXY, problems),
+    shutdownDelayMs: integer("SHUTDOWN_DELAY_MS", 0, 0, 600_000),
+    logLevel: oneOf(env, "LOG_LEVEL", LOG_LEVELS, "info", problems),
+    logFormat: oneOf(
+      env,
+      "LOG_FORMAT",
+      LOG_FORMATS,
+      env.NODE_ENV === "development" ? "pretty" : "json",
+      problems,
+    ),
+    metricsPort: env.METRICS_PORT ? integer("METRICS_PORT", 0, 0, 65_535) : undefined,
   };
+  if (
+    config.metricsPort !== undefined &&
+    config.metricsPort !== 0 &&
+    config.metricsPort === config.port
+  ) {
+    problems.push(`METRICS_PORT must differ from ${portName}`);
+  }
   if (config.limits.headersTimeoutMs > config.limits.requestTimeoutMs) {
     problems.push("HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS");
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/** An enumerated setting: unset or empty is `fallback`; anything else must be one of `allowed`. */
+function oneOf<T extends string>(
+  env: Env,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+  problems: string[],
+): T {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if ((allowed as readonly string[]).includes(raw)) return raw as T;
+  problems.push(`${name} must be one of ${allowed.join(", ")}`);
+  return fallback;
 }
 
 function readCredentials(env: Env, problems: string[]): Credentials | undefined {

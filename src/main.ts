@@ -1,65 +1,48 @@
 import { existsSync } from "node:fs";
-import { createAccessControl } from "./create-access-control.js";
-import { ConfigError, loadConfig } from "./load-config.js";
-import { createServer } from "./server/create-server.js";
-import { createTokenService } from "./service.js";
-
-/** One JSON object per line on stdout (or stderr for errors). */
-function log(level: "info" | "warn" | "error", msg: string, fields: object = {}): void {
-  const line = JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields });
-  (level === "error" ? process.stderr : process.stdout).write(`${line}\n`);
-}
+import { createApp } from "./create-app.js";
+import { type Config, ConfigError, loadConfig } from "./load-config.js";
+import { createLogger, logDestination } from "./observability/logger.js";
 
 async function main(): Promise<void> {
   // As the Go service did: a .env file in the working directory; real env variables win.
   if (existsSync(".env")) process.loadEnvFile(".env");
 
-  let config: ReturnType<typeof loadConfig>;
+  let config: Config;
   try {
     config = loadConfig(process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    log("error", error.message, { problems: error.problems });
+    createLogger().error({ problems: error.problems }, error.message);
     process.exit(1);
   }
+  const output = await logDestination(config.logFormat);
+  const logger = createLogger({ level: config.logLevel, destination: output.destination });
+  if (output.kind !== config.logFormat) {
+    logger.warn("LOG_FORMAT is pretty but pino-pretty is not installed: logging JSON");
+  }
   if (config.usingDemoCredentials) {
-    log(
-      "warn",
+    logger.warn(
       "APP_ID and APP_CERTIFICATE are not set: signing with PUBLIC DEMO credentials. Agora will reject these tokens. Set both variables (NODE_ENV=production requires them).",
     );
   }
   if (config.corsAllowOrigin === "*") {
-    log("warn", "CORS_ALLOW_ORIGIN is *: any web page may request tokens from this service");
+    logger.warn("CORS_ALLOW_ORIGIN is *: any web page may request tokens from this service");
   }
 
-  const service = createTokenService({
-    credentials: config.credentials,
-    onInternalError: (error) =>
-      log("error", "internal error", {
-        error: error instanceof Error ? error.stack : String(error),
-      }),
-  });
-  // accessControl.isRateLimiterReady() is what a readiness probe should ask.
-  const accessControl = createAccessControl(config, log);
-  const server = createServer({
-    service,
-    callGuard: accessControl.callGuard,
-    contextValues: accessControl.contextValues,
-    cors: { allowOrigin: config.corsAllowOrigin },
-    limits: config.limits,
-    shutdownTimeoutMs: config.shutdownTimeoutMs,
-  });
-  const address = await server.listen(config.port, config.host);
-  log("info", `listening on ${address.address}:${address.port}`, {
-    port: address.port,
-    appId: config.credentials.appId,
-  });
+  const app = createApp({ config, logger });
+  const { address, metrics } = await app.listen(config.port, config.host);
+  logger.info(
+    { port: address.port, appId: config.credentials.appId },
+    `listening on ${address.address}:${address.port}`,
+  );
+  if (metrics) {
+    logger.info({ metricsPort: metrics.port }, `serving /metrics on port ${metrics.port}`);
+  }
 
   const shutdown = async (signal: NodeJS.Signals) => {
-    log("info", `${signal} received: draining`);
-    await server.close();
-    await accessControl.close();
-    log("info", "stopped");
+    logger.info(`${signal} received`);
+    await app.shutDown();
+    logger.info("stopped");
     process.exit(0);
   };
   process.once("SIGTERM", shutdown);
@@ -67,8 +50,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  log("error", "failed to start", {
-    error: error instanceof Error ? error.message : String(error),
-  });
+  createLogger().error(
+    { error: error instanceof Error ? error.message : String(error) },
+    "failed to start",
+  );
   process.exit(1);
 });

@@ -12,7 +12,7 @@ import {
 } from "../src/rate-limit/redis-rate-limiter.js";
 import type { RateLimit } from "../src/rate-limit/token-bucket.js";
 import { createCallGuard } from "../src/server/call-guard.js";
-import { clientAddressContext, type TrustProxy } from "../src/server/client-address.js";
+import type { TrustProxy } from "../src/server/client-address.js";
 import { type Answer, type Asker, askerFor, PROTOCOLS, type Protocol, rtc } from "./support/ask.js";
 import {
   freePort,
@@ -41,7 +41,7 @@ async function startReplica(
       authenticator: createAuthenticator({ apiKeys: keys, jwt: undefined }),
       rateLimiter,
     }),
-    contextValues: clientAddressContext(trustProxy),
+    trustProxy,
   });
   const asker = askerFor(server);
   return {

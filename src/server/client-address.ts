@@ -1,4 +1,4 @@
-import { type ContextValues, createContextKey, createContextValues } from "@connectrpc/connect";
+import { createContextKey } from "@connectrpc/connect";
 import type { NodeRequest } from "./node-types.js";
 
 /**
@@ -26,11 +26,6 @@ export function clientAddressOf(req: NodeRequest, trustProxy: TrustProxy): strin
   const chain = [...forwarded, peer];
   const index = trustProxy === true ? 0 : Math.max(0, chain.length - 1 - trustProxy);
   return chain[index] ?? peer;
-}
-
-/** The `contextValues` option of `createServer`: puts the client address in every call. */
-export function clientAddressContext(trustProxy: TrustProxy): (req: NodeRequest) => ContextValues {
-  return (req) => createContextValues().set(clientAddressKey, clientAddressOf(req, trustProxy));
 }
 
 /** `::ffff:192.0.2.1` (IPv4 on a dual-stack socket) is `192.0.2.1`. */

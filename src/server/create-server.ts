@@ -1,10 +1,17 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo, Server as NetServer, Socket } from "node:net";
-import type { ConnectRouter, ContextValues, Interceptor, ServiceImpl } from "@connectrpc/connect";
+import {
+  type ConnectRouter,
+  type ContextValues,
+  createContextValues,
+  type Interceptor,
+  type ServiceImpl,
+} from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
 import { type CallGuard, callGuardInterceptor } from "./call-guard.js";
+import { clientAddressKey, clientAddressOf, type TrustProxy } from "./client-address.js";
 import { type CorsOptions, createCors } from "./cors.js";
 import { sendJson } from "./json-response.js";
 import { legacyRoutes } from "./legacy-routes.js";
@@ -49,8 +56,13 @@ export interface ServerOptions {
    * `interceptors` above see its refusals) and by every legacy route before `getToken`.
    */
   callGuard?: CallGuard;
-  /** Per-request context values (e.g. the client address) for interceptors and the legacy routes. */
-  contextValues?: (req: NodeRequest) => ContextValues;
+  /** How far to believe `X-Forwarded-For` for the client address every call carries. */
+  trustProxy?: TrustProxy;
+  /**
+   * Called first for every request (logs, metrics, request ids). The context values it returns
+   * reach the Connect interceptors and handlers, and the service calls of the legacy routes.
+   */
+  onRequest?: (req: NodeRequest, res: NodeResponse) => ContextValues | undefined;
 }
 
 /** Answers a request and returns true, or returns false to let the next route try. */
@@ -79,15 +91,22 @@ export function createServer({
   routes = () => {},
   httpRoutes = [],
   callGuard,
-  contextValues,
+  trustProxy = false,
+  onRequest = () => undefined,
 }: ServerOptions): TokenServer {
   const limits = { ...defaultLimits, ...limitOverrides };
   const applyCors = createCors(cors);
+  const requestValues = new WeakMap<NodeRequest, ContextValues>();
+  const contextValues = (req: NodeRequest) => {
+    const values = requestValues.get(req) ?? createContextValues();
+    requestValues.set(req, values);
+    return values;
+  };
   const legacy = legacyRoutes({
     service,
     maxBodyBytes: limits.maxBodyBytes,
+    contextValues,
     ...(callGuard && { callGuard }),
-    ...(contextValues && { contextValues }),
   });
   const adapter = connectNodeAdapter({
     routes: (router) => {
@@ -95,7 +114,7 @@ export function createServer({
       routes(router);
     },
     interceptors: callGuard ? [...interceptors, callGuardInterceptor(callGuard)] : interceptors,
-    ...(contextValues && { contextValues }),
+    contextValues,
     readMaxBytes: limits.maxBodyBytes,
     fallback: (req, res) => {
       if (!legacy(req, res)) sendJson(res, 404, { error: "not found" });
@@ -104,6 +123,9 @@ export function createServer({
 
   let draining = false;
   const handle = (req: NodeRequest, res: NodeResponse) => {
+    const values = onRequest(req, res) ?? createContextValues();
+    values.set(clientAddressKey, clientAddressOf(req, trustProxy));
+    requestValues.set(req, values);
     // Tokens and errors about them are never to be cached by a browser or a proxy.
     res.setHeader("Cache-Control", "no-store");
     if (applyCors(req, res)) return;

@@ -1,6 +1,7 @@
 import {
   ConnectError,
   type ContextValues,
+  createContextKey,
   createHandlerContext,
   type ServiceImpl,
 } from "@connectrpc/connect";
@@ -29,8 +30,14 @@ export interface LegacyRoutesOptions {
   maxBodyBytes: number;
   /** Checked before every `getToken`: the same guard the Connect interceptor runs. */
   callGuard?: CallGuard;
+  /** The request's context values, handed to the service as Connect hands them to handlers. */
   contextValues?: (req: NodeRequest) => ContextValues;
 }
+
+/** The pattern of the legacy route a request matched (`/rtc/:channel/…`), for request logs. */
+export const legacyRouteKey = createContextKey<string | undefined>(undefined, {
+  description: "legacy route pattern",
+});
 
 /** Handles a request if it is a legacy route; returns false when the path is not one. */
 export type LegacyRoutes = (req: NodeRequest, res: NodeResponse) => boolean;
@@ -44,6 +51,7 @@ interface LegacyCall {
 }
 
 interface LegacyRoute {
+  pattern: string;
   /** Literal segments, and `:name` for a parameter. */
   segments: readonly string[];
   methods: readonly string[];
@@ -172,6 +180,7 @@ export function legacyRoutes({
       return true;
     }
     const { route, params } = match;
+    contextValues?.(req).set(legacyRouteKey, route.pattern);
     if (!route.methods.includes(req.method ?? "")) {
       const allow = route.methods.join(", ");
       res.setHeader("Allow", allow);
@@ -196,6 +205,7 @@ function route(
   handle: LegacyRoute["handle"],
 ): LegacyRoute {
   return {
+    pattern,
     segments: pattern.split("/").slice(1),
     methods: typeof methods === "string" ? [methods] : methods,
     handle,

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthenticator } from "../../src/auth/authenticator.js";
 import { createJwtVerifier, type JwtSettings } from "../../src/auth/jwt-verifier.js";
 import { createCallGuard } from "../../src/server/call-guard.js";
-import { clientAddressContext } from "../../src/server/client-address.js";
 import { type Answer, type Asker, askerFor, chat, PROTOCOLS, rtc, rtm } from "../support/ask.js";
 import { allProtocolClients, type ProtocolClient } from "../support/clients.js";
 import { decodeToken } from "../support/decode-token.js";
@@ -36,7 +35,7 @@ async function startJwtServer(keySource: JwtSettings["keySource"]): Promise<Test
   const jwt = createJwtVerifier({ ...settings, keySource, jwksCooldownMs: 0 });
   return startTestServer({
     callGuard: createCallGuard({ authenticator: createAuthenticator({ apiKeys: [], jwt }) }),
-    contextValues: clientAddressContext(false),
+    trustProxy: false,
   });
 }
 

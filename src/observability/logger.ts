@@ -1,0 +1,61 @@
+import { type DestinationStream, type Logger, pino } from "pino";
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** `json`: one object per line, for machines. `pretty`: coloured lines for a developer's terminal. */
+export const LOG_FORMATS = ["json", "pretty"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+/**
+ * Fields censored wherever they appear (at the top or one level down), whoever logs them: a
+ * second line of defence, since no log call of this service passes a secret on purpose.
+ */
+const SECRET_FIELDS = ["token", "appCertificate", "authorization", "apiKey", "jwt", "password"];
+const REDACTED_PATHS = [
+  ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`]),
+  'headers["x-api-key"]',
+  '*.headers["x-api-key"]',
+  "*.headers.authorization",
+];
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  /** Where lines go; stdout, written synchronously so that nothing is lost on exit, by default. */
+  destination?: DestinationStream;
+}
+
+/** A pino logger writing JSON lines with an ISO time and the level by name (`"level":"info"`). */
+export function createLogger({ level = "info", destination }: LoggerOptions = {}): Logger {
+  return pino(
+    {
+      level,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+    },
+    destination ?? pino.destination({ dest: 1, sync: true }),
+  );
+}
+
+export type LogDestination =
+  | { kind: "json"; destination: DestinationStream }
+  | { kind: "pretty"; destination: DestinationStream };
+
+/**
+ * stdout in the given format. `pretty` needs pino-pretty, a devDependency that a production
+ * install leaves out: without it the lines stay JSON (`kind` says which one you got).
+ */
+export async function logDestination(format: LogFormat): Promise<LogDestination> {
+  const json = { kind: "json", destination: pino.destination({ dest: 1, sync: true }) } as const;
+  if (format === "json") return json;
+  try {
+    const { default: pretty } = await import("pino-pretty");
+    return {
+      kind: "pretty",
+      destination: pretty({ sync: true, singleLine: true, ignore: "pid,hostname" }),
+    };
+  } catch {
+    return json;
+  }
+}
