@@ -13,6 +13,7 @@ import { TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
 import { type CallGuard, callGuardInterceptor } from "./call-guard.js";
 import { clientAddressKey, clientAddressOf, type TrustProxy } from "./client-address.js";
 import { type CorsOptions, createCors } from "./cors.js";
+import { getTokenFastPath } from "./get-token-fast-path.js";
 import { sendJson } from "./json-response.js";
 import { legacyRoutes } from "./legacy-routes.js";
 import type { NodeRequest, NodeResponse } from "./node-types.js";
@@ -121,6 +122,12 @@ export function createServer({
     },
   });
 
+  // The fast path runs the call guard but no other interceptors: only without them.
+  const fastPath =
+    interceptors.length === 0
+      ? getTokenFastPath({ service, callGuard, maxBodyBytes: limits.maxBodyBytes, contextValues })
+      : () => false;
+
   let draining = false;
   const handle = (req: NodeRequest, res: NodeResponse) => {
     const values = onRequest(req, res) ?? createContextValues();
@@ -130,6 +137,7 @@ export function createServer({
     res.setHeader("Cache-Control", "no-store");
     if (applyCors(req, res)) return;
     if (httpRoutes.some((route) => route(req, res))) return;
+    if (fastPath(req, res)) return;
     adapter(req, res);
   };
 

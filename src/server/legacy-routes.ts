@@ -23,6 +23,7 @@ import {
   rtmRequest,
 } from "./legacy-request.js";
 import type { NodeRequest, NodeResponse } from "./node-types.js";
+import { requestHeadersOf } from "./request-headers.js";
 
 export interface LegacyRoutesOptions {
   service: ServiceImpl<typeof TokenService>;
@@ -79,7 +80,7 @@ export function legacyRoutes({
       protocolName: "legacy",
       requestMethod: call.req.method ?? "GET",
       url: call.req.url ?? "/",
-      requestHeader: headersOf(call.req),
+      requestHeader: requestHeadersOf(call.req),
       ...(contextValues && { contextValues: contextValues(call.req) }),
     });
     try {
@@ -311,13 +312,4 @@ function sendError(res: NodeResponse, error: unknown): void {
     const connectError = ConnectError.from(error);
     sendJson(res, httpStatusFromCode(connectError.code), { error: connectError.rawMessage });
   }
-}
-
-function headersOf(req: NodeRequest): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (name.startsWith(":") || value === undefined) continue;
-    for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
-  }
-  return headers;
 }
