@@ -3,6 +3,7 @@ import { type GetTokenRequest, TokenService } from "../../gen/agora/token/v1/tok
 import { ruleViolationOf } from "../service.js";
 import { httpStatusFromCode } from "./http-status.js";
 import { readBody, sendJson } from "./json-response.js";
+import { legacyInspectToken } from "./legacy-inspect-token.js";
 import {
   chatRequest,
   getTokenFieldNames,
@@ -80,6 +81,10 @@ export function legacyRoutes({ service, maxBodyBytes }: LegacyRoutesOptions): Le
       const { token } = await getToken(call, request, getTokenFieldNames);
       sendJson(call.res, 200, { token });
     }),
+
+    route("POST", "/inspectToken", ({ req, res }) =>
+      legacyInspectToken(req, res, { service, maxBodyBytes, requestHeader: headersOf(req) }),
+    ),
 
     route(["GET", "HEAD"], "/ping", async ({ res }) => sendJson(res, 200, { message: "pong" })),
 
