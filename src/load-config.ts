@@ -20,6 +20,8 @@ export interface Config {
   readonly corsAllowOrigin: CorsAllowOrigin;
   readonly limits: Readonly<ServerLimits>;
   readonly shutdownTimeoutMs: number;
+  /** Serve the token playground at `GET /`. */
+  readonly playground: boolean;
 }
 
 /** Thrown by {@link loadConfig}; the message lists every problem, one per line. */
@@ -64,6 +66,7 @@ export function loadConfig(env: Env): Config {
       keepAliveTimeoutMs: integer("KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000),
     }),
     shutdownTimeoutMs: integer("SHUTDOWN_TIMEOUT_MS", 8_000, 0, 600_000),
+    playground: readPlayground(env, problems),
   };
   if (config.limits.headersTimeoutMs > config.limits.requestTimeoutMs) {
     problems.push("HEADERS_TIMEOUT_MS must not be larger than REQUEST_TIMEOUT_MS");
@@ -102,4 +105,13 @@ function readCorsAllowOrigin(raw: string | undefined): CorsAllowOrigin {
     .map((entry) => entry.trim())
     .filter((entry) => entry !== "");
   return entries.includes("*") ? "*" : Object.freeze(entries);
+}
+
+/** `PLAYGROUND=on|off`; unset: on, except with `NODE_ENV=production`. */
+function readPlayground(env: Env, problems: string[]): boolean {
+  const raw = env.PLAYGROUND ?? "";
+  if (raw === "") return env.NODE_ENV !== "production";
+  if (raw === "on" || raw === "off") return raw === "on";
+  problems.push("PLAYGROUND must be on or off");
+  return false;
 }

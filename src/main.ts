@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { ConfigError, loadConfig } from "./load-config.js";
 import { createServer } from "./server/create-server.js";
+import { loadPlaygroundAssets, playgroundRoute } from "./server/playground-route.js";
 import { createTokenService } from "./service.js";
 
 /** One JSON object per line on stdout (or stderr for errors). */
@@ -38,17 +39,23 @@ async function main(): Promise<void> {
         error: error instanceof Error ? error.stack : String(error),
       }),
   });
+  const playground = config.playground ? loadPlaygroundAssets() : undefined;
+  if (config.playground && playground === undefined) {
+    log("warn", "the token playground is not built: run npm run build to serve it at /");
+  }
   const server = createServer({
     service,
     cors: { allowOrigin: config.corsAllowOrigin },
     limits: config.limits,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    httpRoutes: playground ? [playgroundRoute(playground)] : [],
   });
   const address = await server.listen(config.port, config.host);
   log("info", `listening on ${address.address}:${address.port}`, {
     port: address.port,
     appId: config.credentials.appId,
   });
+  if (playground) log("info", `token playground at http://localhost:${address.port}/`);
 
   const shutdown = async (signal: NodeJS.Signals) => {
     log("info", `${signal} received: draining`);
