@@ -60,7 +60,7 @@ describe("agora-token-service mint", () => {
     ]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^007\S+\n$/);
-    expect(run.stderr).toMatch(/^expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(in (10m|9m 59s)\)\n$/);
+    expect(run.stderr).toMatch(/^expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(in (10m|9m \d+s)\)\n$/);
     const decoded = decodeToken(run.stdout.trim());
     expect(decoded).toMatchObject({
       appId: SAMPLE.appId,
@@ -175,9 +175,9 @@ describe("agora-token-service inspect", () => {
     const lines = run.stdout.split("\n");
     expect(lines[0]).toBe(`App ID      ${SAMPLE.appId} (this service's)`);
     expect(lines[1]).toBe("Signature   valid for this service's certificate");
-    expect(lines[3]).toMatch(/^Expires at {2}\S+Z \(in (2m|1m 59s)\)$/);
+    expect(lines[3]).toMatch(/^Expires at {2}\S+Z \(in (2m|1m \d+s)\)$/);
     expect(run.stdout).toContain('Service RTM (2)  user "alice"');
-    expect(run.stdout).toMatch(/ {2}login \(1\) +expires \S+Z \(in (2m|1m 59s)\)/);
+    expect(run.stdout).toMatch(/ {2}login \(1\) +expires \S+Z \(in (2m|1m \d+s)\)/);
   });
 
   it("prints every field as JSON, reads stdin with -, and checks against its own certificate", async () => {
