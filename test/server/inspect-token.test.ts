@@ -188,6 +188,7 @@ describe("InspectToken on every protocol", () => {
   it("never answers a fuzzed string with anything but a reading or InvalidArgument", async () => {
     const grpcJs = byName("grpc (@grpc/grpc-js)");
     const grpcWeb = byName("grpc-web http/1.1");
+    const connect = byName("connect json http/1.1");
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
@@ -196,7 +197,7 @@ describe("InspectToken on every protocol", () => {
           fc.base64String({ maxLength: 200 }).map((tail) => `007eJ${tail}`),
         ),
         async (token) => {
-          for (const client of [grpcJs, grpcWeb]) {
+          for (const client of [grpcJs, grpcWeb, connect]) {
             const outcome = await client.inspectToken(token);
             if (outcome.kind === "error") expect(outcome.code).toBe(Code.InvalidArgument);
           }

@@ -1,5 +1,19 @@
 import { deflateSync, inflateSync } from "node:zlib";
-import { AccessToken2, Service, ServiceChat, ServiceRtc } from "agora-token/src/AccessToken2.js";
+import {
+  AccessToken2,
+  Rtm2Permissions,
+  Service,
+  ServiceApaas,
+  ServiceChat,
+  ServiceConvoAI,
+  ServiceFCdn,
+  ServiceFpa,
+  ServiceRtc,
+  ServiceRtm,
+  ServiceRtm2,
+  ServiceStreaming,
+  ServiceStt,
+} from "agora-token/src/AccessToken2.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_INFLATED_BYTES, parseAccessToken2 } from "../../src/token/parse-access-token2.js";
@@ -206,6 +220,75 @@ describe("parseAccessToken2()", () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+
+  it("reads every token agora-token builds exactly as agora-token reads it back", () => {
+    const name = fc.string({ unit: "binary-ascii", maxLength: 40 });
+    const service = fc.oneof(
+      fc.tuple(name, name).map(([channel, uid]) => new ServiceRtc(channel, uid)),
+      name.map((user) => new ServiceRtm(user)),
+      fc.tuple(name, name).map(([channel, account]) => new ServiceStreaming(channel, account)),
+      fc.constant(null).map(() => new ServiceFpa()),
+      name.map((user) => new ServiceChat(user)),
+      fc.tuple(name, name).map(([channel, account]) => new ServiceFCdn(channel, account)),
+      fc
+        .tuple(name, name, fc.integer({ min: 1, max: 3 }))
+        .map(([room, user, role]) => new ServiceApaas(room, user, role)),
+      fc.tuple(name, fc.array(name, { maxLength: 3 })).map(([user, channels]) => {
+        const permissions = new Rtm2Permissions();
+        permissions.add(0, 1, channels);
+        return new ServiceRtm2(user, permissions);
+      }),
+      fc.constant(null).map(() => new ServiceConvoAI()),
+      fc.constant(null).map(() => new ServiceStt()),
+    );
+    const privileges = fc.dictionary(
+      fc.integer({ min: 0, max: 65_535 }).map(String),
+      fc.nat(0xffff_ffff),
+      { maxKeys: 4 },
+    );
+    fc.assert(
+      fc.property(
+        // agora-token replaces an issue time of 0 by the current time.
+        fc.integer({ min: 1, max: 0xffff_ffff }),
+        fc.nat(0xffff_ffff),
+        fc.integer({ min: 1, max: 99_999_999 }),
+        fc.array(fc.tuple(service, privileges), { minLength: 1, maxLength: 5 }),
+        (issuedAt, expire, salt, services) => {
+          const token = new AccessToken2(SAMPLE.appId, SAMPLE.appCertificate, issuedAt, expire);
+          token.salt = salt;
+          for (const [built, granted] of services) {
+            for (const [id, seconds] of Object.entries(granted)) {
+              built.add_privilege(Number(id), seconds);
+            }
+            token.add_service(built);
+          }
+          const text = token.build();
+          const result = parseAccessToken2(text);
+          const agora = new AccessToken2("", "", 0, 0);
+          expect(agora.from_string(text)).toBe(true);
+          expect(result.kind).toBe("ok");
+          if (result.kind !== "ok") return;
+          expect(result.token).toMatchObject({ appId: SAMPLE.appId, issuedAt, salt });
+          expect(result.token.expireSeconds).toBe(expire);
+          expect(result.token.servicesIncomplete).toBe(false);
+          const field = (read: Service, key: string) =>
+            String((read as unknown as Record<string, Buffer | string | undefined>)[key] ?? "");
+          expect(result.token.services).toEqual(
+            agora.services.map((read) => ({
+              type: read.service_type(),
+              privileges: Object.entries(read.__privileges)
+                .map(([id, seconds]) => ({ id: Number(id), expireSeconds: seconds }))
+                .sort((a, b) => a.id - b.id),
+              channel: field(read, "__channel_name") || field(read, "__room_uuid"),
+              uid: field(read, "__uid") || field(read, "__account"),
+              userId: field(read, "__user_id") || field(read, "__user_uuid"),
+            })),
+          );
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });
