@@ -101,6 +101,9 @@ async function run(action: () => Promise<string>): Promise<void> {
   const buttons = document.querySelectorAll("button");
   for (const button of buttons) button.disabled = true;
   clearError();
+  // Nothing from the previous action stays on screen while this one runs or if it fails.
+  inspection.hidden = true;
+  inspection.replaceChildren();
   status.textContent = "Working…";
   try {
     status.textContent = await action();
@@ -113,6 +116,7 @@ async function run(action: () => Promise<string>): Promise<void> {
 
 byId<HTMLFormElement>("mint-form").addEventListener("submit", (event) => {
   event.preventDefault();
+  mintedToken.value = "";
   void run(async () => {
     const { token } = await client().getToken(mintRequest());
     mintedToken.value = token;

@@ -88,6 +88,9 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
     await page.selectOption("#role", "publisher");
     await page.fill("#expire", "600");
     await page.click("#mint");
+    // The page clears the previous result when an action starts.
+    const label = protocol === "grpc-web" ? "gRPC-Web" : "Connect";
+    await page.locator("#status", { hasText: `Minted and inspected over ${label}.` }).waitFor();
     await page.waitForSelector("#services-table");
     return page.inputValue("#minted-token");
   }
