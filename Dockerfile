@@ -12,6 +12,8 @@ RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY gen ./gen
 COPY src ./src
+COPY scripts ./scripts
+COPY playground ./playground
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime

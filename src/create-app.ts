@@ -7,7 +7,7 @@ import type { Config } from "./load-config.js";
 import { createMetrics, type TokenMetrics } from "./observability/metrics.js";
 import { createMetricsServer, metricsRoute } from "./observability/metrics-route.js";
 import { createRequestObserver } from "./observability/request-observer.js";
-import { createServer } from "./server/create-server.js";
+import { createServer, type HttpRoute } from "./server/create-server.js";
 import { healthRoutes } from "./server/health-routes.js";
 import { createHealthService } from "./server/health-service.js";
 import { createReadiness, type Readiness, type ReadinessCheck } from "./server/readiness.js";
@@ -32,6 +32,8 @@ export interface AppOptions {
   readinessChecks?: readonly ReadinessCheck[];
   /** More Connect interceptors for every RPC (authentication and rate limits are built in). */
   interceptors?: Interceptor[];
+  /** More plain HTTP routes (the token playground), tried after health and metrics. */
+  httpRoutes?: readonly HttpRoute[];
   /** Test seams of the token service. */
   tokenService?: Pick<TokenServiceOptions, "clock" | "salt">;
 }
@@ -57,6 +59,7 @@ export function createApp({
   logger,
   readinessChecks = [],
   interceptors = [],
+  httpRoutes = [],
   tokenService = {},
 }: AppOptions): App {
   const metrics = createMetrics();
@@ -92,6 +95,7 @@ export function createApp({
     httpRoutes: [
       ...healthRoutes(readiness),
       ...(metricsServer ? [] : [metricsRoute(metrics.registry)]),
+      ...httpRoutes,
     ],
   });
 

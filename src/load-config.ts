@@ -35,6 +35,8 @@ export interface Config {
   readonly logFormat: LogFormat;
   /** A separate port for `GET /metrics`; undefined serves it on the main port. */
   readonly metricsPort: number | undefined;
+  /** Serve the token playground at `GET /`. */
+  readonly playground: boolean;
 }
 
 /** Thrown by {@link loadConfig}; the message lists every problem, one per line. */
@@ -92,6 +94,7 @@ export function loadConfig(env: Env): Config {
       problems,
     ),
     metricsPort: env.METRICS_PORT ? integer("METRICS_PORT", 0, 0, 65_535) : undefined,
+    playground: readPlayground(env, problems),
   };
   if (
     config.metricsPort !== undefined &&
@@ -152,4 +155,13 @@ function readCorsAllowOrigin(raw: string | undefined): CorsAllowOrigin {
     .map((entry) => entry.trim())
     .filter((entry) => entry !== "");
   return entries.includes("*") ? "*" : Object.freeze(entries);
+}
+
+/** `PLAYGROUND=on|off`; unset: on, except with `NODE_ENV=production`. */
+function readPlayground(env: Env, problems: string[]): boolean {
+  const raw = env.PLAYGROUND ?? "";
+  if (raw === "") return env.NODE_ENV !== "production";
+  if (raw === "on" || raw === "off") return raw === "on";
+  problems.push("PLAYGROUND must be on or off");
+  return false;
 }

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { createApp } from "./create-app.js";
 import { type Config, ConfigError, loadConfig } from "./load-config.js";
 import { createLogger, logDestination } from "./observability/logger.js";
+import { loadPlaygroundAssets, playgroundRoute } from "./server/playground-route.js";
 
 async function main(): Promise<void> {
   // As the Go service did: a .env file in the working directory; real env variables win.
@@ -29,7 +30,15 @@ async function main(): Promise<void> {
     logger.warn("CORS_ALLOW_ORIGIN is *: any web page may request tokens from this service");
   }
 
-  const app = createApp({ config, logger });
+  const playground = config.playground ? loadPlaygroundAssets() : undefined;
+  if (config.playground && playground === undefined) {
+    logger.warn("the token playground is not built: run npm run build to serve it at /");
+  }
+  const app = createApp({
+    config,
+    logger,
+    httpRoutes: playground ? [playgroundRoute(playground)] : [],
+  });
   const { address, metrics } = await app.listen(config.port, config.host);
   logger.info(
     { port: address.port, appId: config.credentials.appId },
@@ -38,6 +47,7 @@ async function main(): Promise<void> {
   if (metrics) {
     logger.info({ metricsPort: metrics.port }, `serving /metrics on port ${metrics.port}`);
   }
+  if (playground) logger.info(`token playground at http://localhost:${address.port}/`);
 
   const shutdown = async (signal: NodeJS.Signals) => {
     logger.info(`${signal} received`);

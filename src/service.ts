@@ -5,6 +5,7 @@ import {
   RtcRole,
   type TokenService,
 } from "../gen/agora/token/v1/token_service_pb.js";
+import { createInspectToken } from "./service/inspect-token.js";
 import type { Credentials } from "./token/credentials.js";
 import { type Clock, createTokenMinter, type SaltSource } from "./token/token-minter.js";
 import type {
@@ -37,6 +38,11 @@ export function createTokenService({
     ...(clock && { clock }),
     ...(salt && { salt }),
   });
+  const inspectToken = createInspectToken({
+    credentials,
+    onInternalError,
+    ...(clock && { clock }),
+  });
   return {
     getToken(request) {
       const tokenRequest = tokenRequestFromProto(request);
@@ -51,6 +57,7 @@ export function createTokenService({
       if (result.kind === "invalid") throw invalidArgument(result.violation);
       return { token: result.token, expiresAt: timestampFromMs(result.expiresAt * 1000) };
     },
+    inspectToken: (request) => inspectToken(request),
   };
 }
 

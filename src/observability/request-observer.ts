@@ -118,6 +118,7 @@ export function createRequestObserver({
 
     observeService(service) {
       return {
+        ...service,
         async getToken(request, context) {
           const kind = request.request.case;
           if (kind !== undefined) context.values.get(requestRecordKey)?.tokenKinds.add(kind);

@@ -11,6 +11,13 @@ export function sendJson(res: NodeResponse, status: number, body: object): void 
   res.end(json);
 }
 
+/** 413 in the JSON error shape; the rest of the body is not read, so the connection is closed. */
+export function sendBodyTooLarge(req: NodeRequest, res: NodeResponse, maxBytes: number): void {
+  res.once("finish", () => req.destroy());
+  if ("shouldKeepAlive" in res) res.shouldKeepAlive = false;
+  sendJson(res, 413, { error: `body must be at most ${maxBytes} bytes` });
+}
+
 export type BodyResult = { kind: "ok"; bytes: Buffer } | { kind: "too-large" };
 
 /** Reads the whole body, or stops (pausing the request) as soon as it is larger than allowed. */

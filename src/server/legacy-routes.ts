@@ -1,3 +1,4 @@
+import type { DescMethod } from "@bufbuild/protobuf";
 import {
   ConnectError,
   type ContextValues,
@@ -9,7 +10,8 @@ import { type GetTokenRequest, TokenService } from "../../gen/agora/token/v1/tok
 import { ruleViolationOf } from "../service.js";
 import type { CallGuard } from "./call-guard.js";
 import { httpStatusFromCode } from "./http-status.js";
-import { readBody, sendJson } from "./json-response.js";
+import { readBody, sendBodyTooLarge, sendJson } from "./json-response.js";
+import { legacyInspectToken } from "./legacy-inspect-token.js";
 import {
   chatRequest,
   getTokenFieldNames,
@@ -73,16 +75,21 @@ export function legacyRoutes({
   callGuard,
   contextValues,
 }: LegacyRoutesOptions): LegacyRoutes {
-  async function getToken(call: LegacyCall, request: GetTokenRequest, names: LegacyFieldNames) {
-    const context = createHandlerContext({
+  /** The context a Connect handler would get for this call. */
+  function contextOf(call: LegacyCall, method: DescMethod) {
+    return createHandlerContext({
       service: TokenService,
-      method: TokenService.method.getToken,
+      method,
       protocolName: "legacy",
       requestMethod: call.req.method ?? "GET",
       url: call.req.url ?? "/",
       requestHeader: requestHeadersOf(call.req),
       ...(contextValues && { contextValues: contextValues(call.req) }),
     });
+  }
+
+  async function getToken(call: LegacyCall, request: GetTokenRequest, names: LegacyFieldNames) {
+    const context = contextOf(call, TokenService.method.getToken);
     try {
       await callGuard?.check({ header: context.requestHeader, values: context.values }, request);
       return await service.getToken(request, context);
@@ -94,16 +101,17 @@ export function legacyRoutes({
   const routes: LegacyRoute[] = [
     route("POST", "/getToken", async (call) => {
       const body = await readBody(call.req, maxBodyBytes);
-      if (body.kind === "too-large") {
-        // Stop reading a body we will never use, once the answer has been sent.
-        call.res.once("finish", () => call.req.destroy());
-        if ("shouldKeepAlive" in call.res) call.res.shouldKeepAlive = false;
-        sendJson(call.res, 413, { error: `body must be at most ${maxBodyBytes} bytes` });
-        return;
-      }
+      if (body.kind === "too-large") return sendBodyTooLarge(call.req, call.res, maxBodyBytes);
       const request = getTokenRequestFromJson(body.bytes);
       const { token } = await getToken(call, request, getTokenFieldNames);
       sendJson(call.res, 200, { token });
+    }),
+
+    route("POST", "/inspectToken", async (call) => {
+      const context = contextOf(call, TokenService.method.inspectToken);
+      // Who may call and how often: the same check the Connect interceptor runs for InspectToken.
+      await callGuard?.check({ header: context.requestHeader, values: context.values });
+      await legacyInspectToken(call.req, call.res, { service, maxBodyBytes, context });
     }),
 
     route(["GET", "HEAD"], "/ping", async ({ res }) => sendJson(res, 200, { message: "pong" })),
@@ -304,12 +312,12 @@ function withLegacyNames(error: unknown, names: LegacyFieldNames): LegacyCallErr
 }
 
 function sendError(res: NodeResponse, error: unknown): void {
-  if (error instanceof LegacyInputError) sendJson(res, 400, { error: error.message });
-  else if (error instanceof LegacyCallError) {
-    if (!res.headersSent) for (const [name, value] of error.metadata) res.setHeader(name, value);
-    sendJson(res, error.status, { error: error.message });
-  } else {
-    const connectError = ConnectError.from(error);
-    sendJson(res, httpStatusFromCode(connectError.code), { error: connectError.rawMessage });
+  if (error instanceof LegacyInputError) {
+    sendJson(res, 400, { error: error.message });
+    return;
   }
+  const legacy = error instanceof LegacyCallError ? error : withLegacyNames(error, {});
+  // Retry-After, WWW-Authenticate.
+  if (!res.headersSent) for (const [name, value] of legacy.metadata) res.setHeader(name, value);
+  sendJson(res, legacy.status, { error: legacy.message });
 }

@@ -2,6 +2,7 @@
 // The package ships types for its builders only, not for this module.
 declare module "agora-token/src/AccessToken2.js" {
   export class Service {
+    constructor(serviceType: number);
     __type: number;
     __privileges: Record<number, number>;
     service_type(): number;
@@ -26,6 +27,30 @@ declare module "agora-token/src/AccessToken2.js" {
     __user_id: Buffer | string;
     static readonly kPrivilegeUser: 1;
     static readonly kPrivilegeApp: 2;
+  }
+  export class ServiceStreaming extends Service {
+    constructor(channelName?: string, account?: string | number);
+  }
+  export class ServiceFpa extends Service {
+    constructor();
+  }
+  export class ServiceFCdn extends Service {
+    constructor(channelName?: string, account?: string | number);
+  }
+  export class ServiceApaas extends Service {
+    constructor(roomUuid?: string, userUuid?: string, role?: number);
+  }
+  export class Rtm2Permissions {
+    add(resourceType: number, permissionType: number, resources: readonly string[]): void;
+  }
+  export class ServiceRtm2 extends Service {
+    constructor(userId?: string, permissions?: Rtm2Permissions);
+  }
+  export class ServiceConvoAI extends Service {
+    constructor();
+  }
+  export class ServiceStt extends Service {
+    constructor();
   }
   export class AccessToken2 {
     constructor(appId: string, appCertificate: string, issueTs: number, expire: number);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file agora/token/v1/token_service.proto.
  */
 export const file_agora_token_v1_token_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJhZ29yYS90b2tlbi92MS90b2tlbl9zZXJ2aWNlLnByb3RvEg5hZ29yYS50b2tlbi52MSKuAQoPR2V0VG9rZW5SZXF1ZXN0Ei4KA3J0YxgBIAEoCzIfLmFnb3JhLnRva2VuLnYxLlJ0Y1Rva2VuUmVxdWVzdEgAEi4KA3J0bRgCIAEoCzIfLmFnb3JhLnRva2VuLnYxLlJ0bVRva2VuUmVxdWVzdEgAEjAKBGNoYXQYAyABKAsyIC5hZ29yYS50b2tlbi52MS5DaGF0VG9rZW5SZXF1ZXN0SABCCQoHcmVxdWVzdCJuCg9SdGNUb2tlblJlcXVlc3QSDwoHY2hhbm5lbBgBIAEoCRILCgN1aWQYAiABKAkSJQoEcm9sZRgDIAEoDjIXLmFnb3JhLnRva2VuLnYxLlJ0Y1JvbGUSFgoOZXhwaXJlX3NlY29uZHMYBCABKA0iRwoPUnRtVG9rZW5SZXF1ZXN0EgsKA3VpZBgBIAEoCRIPCgdjaGFubmVsGAIgASgJEhYKDmV4cGlyZV9zZWNvbmRzGAMgASgNIjcKEENoYXRUb2tlblJlcXVlc3QSCwoDdWlkGAEgASgJEhYKDmV4cGlyZV9zZWNvbmRzGAIgASgNIlEKEEdldFRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqVAoHUnRjUm9sZRIYChRSVENfUk9MRV9VTlNQRUNJRklFRBAAEhYKElJUQ19ST0xFX1BVQkxJU0hFUhABEhcKE1JUQ19ST0xFX1NVQlNDUklCRVIQAjJdCgxUb2tlblNlcnZpY2USTQoIR2V0VG9rZW4SHy5hZ29yYS50b2tlbi52MS5HZXRUb2tlblJlcXVlc3QaIC5hZ29yYS50b2tlbi52MS5HZXRUb2tlblJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiJhZ29yYS90b2tlbi92MS90b2tlbl9zZXJ2aWNlLnByb3RvEg5hZ29yYS50b2tlbi52MSKuAQoPR2V0VG9rZW5SZXF1ZXN0Ei4KA3J0YxgBIAEoCzIfLmFnb3JhLnRva2VuLnYxLlJ0Y1Rva2VuUmVxdWVzdEgAEi4KA3J0bRgCIAEoCzIfLmFnb3JhLnRva2VuLnYxLlJ0bVRva2VuUmVxdWVzdEgAEjAKBGNoYXQYAyABKAsyIC5hZ29yYS50b2tlbi52MS5DaGF0VG9rZW5SZXF1ZXN0SABCCQoHcmVxdWVzdCJuCg9SdGNUb2tlblJlcXVlc3QSDwoHY2hhbm5lbBgBIAEoCRILCgN1aWQYAiABKAkSJQoEcm9sZRgDIAEoDjIXLmFnb3JhLnRva2VuLnYxLlJ0Y1JvbGUSFgoOZXhwaXJlX3NlY29uZHMYBCABKA0iRwoPUnRtVG9rZW5SZXF1ZXN0EgsKA3VpZBgBIAEoCRIPCgdjaGFubmVsGAIgASgJEhYKDmV4cGlyZV9zZWNvbmRzGAMgASgNIjcKEENoYXRUb2tlblJlcXVlc3QSCwoDdWlkGAEgASgJEhYKDmV4cGlyZV9zZWNvbmRzGAIgASgNIlEKEEdldFRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiJAoTSW5zcGVjdFRva2VuUmVxdWVzdBINCgV0b2tlbhgBIAEoCSK+AgoUSW5zcGVjdFRva2VuUmVzcG9uc2USDgoGYXBwX2lkGAEgASgJEhYKDmFwcF9pZF9tYXRjaGVzGAIgASgIEi0KCWlzc3VlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHZXhwaXJlZBgFIAEoCBIXCg9zaWduYXR1cmVfdmFsaWQYBiABKAgSMgoIc2VydmljZXMYByADKAsyIC5hZ29yYS50b2tlbi52MS5JbnNwZWN0ZWRTZXJ2aWNlEhYKDmV4cGlyZV9zZWNvbmRzGAggASgNEgwKBHNhbHQYCSABKA0SGwoTc2VydmljZXNfaW5jb21wbGV0ZRgKIAEoCCKkAQoQSW5zcGVjdGVkU2VydmljZRIpCgRraW5kGAEgASgOMhsuYWdvcmEudG9rZW4udjEuU2VydmljZUtpbmQSDwoHY2hhbm5lbBgCIAEoCRILCgN1aWQYAyABKAkSDwoHdXNlcl9pZBgEIAEoCRI2Cgpwcml2aWxlZ2VzGAUgAygLMiIuYWdvcmEudG9rZW4udjEuSW5zcGVjdGVkUHJpdmlsZWdlInYKEkluc3BlY3RlZFByaXZpbGVnZRIMCgRuYW1lGAEgASgJEgoKAmlkGAIgASgNEi4KCmV4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmV4cGlyZV9zZWNvbmRzGAQgASgNKlQKB1J0Y1JvbGUSGAoUUlRDX1JPTEVfVU5TUEVDSUZJRUQQABIWChJSVENfUk9MRV9QVUJMSVNIRVIQARIXChNSVENfUk9MRV9TVUJTQ1JJQkVSEAIqlgIKC1NlcnZpY2VLaW5kEhwKGFNFUlZJQ0VfS0lORF9VTlNQRUNJRklFRBAAEhQKEFNFUlZJQ0VfS0lORF9SVEMQARIUChBTRVJWSUNFX0tJTkRfUlRNEAISGgoWU0VSVklDRV9LSU5EX1NUUkVBTUlORxADEhQKEFNFUlZJQ0VfS0lORF9GUEEQBBIVChFTRVJWSUNFX0tJTkRfQ0hBVBAFEhUKEVNFUlZJQ0VfS0lORF9GQ0ROEAYSFgoSU0VSVklDRV9LSU5EX0FQQUFTEAcSFQoRU0VSVklDRV9LSU5EX1JUTTIQCBIYChRTRVJWSUNFX0tJTkRfQ09OVk9BSRAJEhQKEFNFUlZJQ0VfS0lORF9TVFQQCjK4AQoMVG9rZW5TZXJ2aWNlEk0KCEdldFRva2VuEh8uYWdvcmEudG9rZW4udjEuR2V0VG9rZW5SZXF1ZXN0GiAuYWdvcmEudG9rZW4udjEuR2V0VG9rZW5SZXNwb25zZRJZCgxJbnNwZWN0VG9rZW4SIy5hZ29yYS50b2tlbi52MS5JbnNwZWN0VG9rZW5SZXF1ZXN0GiQuYWdvcmEudG9rZW4udjEuSW5zcGVjdFRva2VuUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * GetTokenRequest names exactly one kind of token. A request with none of the
@@ -210,6 +210,211 @@ export const GetTokenResponseSchema: GenMessage<GetTokenResponse> = /*@__PURE__*
   messageDesc(file_agora_token_v1_token_service, 4);
 
 /**
+ * InspectTokenRequest carries the token to read.
+ *
+ * @generated from message agora.token.v1.InspectTokenRequest
+ */
+export type InspectTokenRequest = Message<"agora.token.v1.InspectTokenRequest"> & {
+  /**
+   * The token, starting with "007". Required: at most 16384 characters, and
+   * at most 65536 bytes once inflated.
+   *
+   * @generated from field: string token = 1;
+   */
+  token: string;
+};
+
+/**
+ * Describes the message agora.token.v1.InspectTokenRequest.
+ * Use `create(InspectTokenRequestSchema)` to create a new message.
+ */
+export const InspectTokenRequestSchema: GenMessage<InspectTokenRequest> = /*@__PURE__*/
+  messageDesc(file_agora_token_v1_token_service, 5);
+
+/**
+ * InspectTokenResponse is what a token says, checked against this service's
+ * App ID and App Certificate.
+ *
+ * @generated from message agora.token.v1.InspectTokenResponse
+ */
+export type InspectTokenResponse = Message<"agora.token.v1.InspectTokenResponse"> & {
+  /**
+   * The App ID the token was minted for.
+   *
+   * @generated from field: string app_id = 1;
+   */
+  appId: string;
+
+  /**
+   * True when app_id is this service's App ID (compared exactly).
+   *
+   * @generated from field: bool app_id_matches = 2;
+   */
+  appIdMatches: boolean;
+
+  /**
+   * When the token was minted, to the second.
+   *
+   * @generated from field: google.protobuf.Timestamp issued_at = 3;
+   */
+  issuedAt?: Timestamp | undefined;
+
+  /**
+   * When the token expires: issued_at + expire_seconds.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 4;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * True when expires_at is now or in the past, by this service's clock.
+   *
+   * @generated from field: bool expired = 5;
+   */
+  expired: boolean;
+
+  /**
+   * True when the signature verifies with this service's App Certificate.
+   * False for a token signed with another certificate or altered after
+   * signing.
+   *
+   * @generated from field: bool signature_valid = 6;
+   */
+  signatureValid: boolean;
+
+  /**
+   * The services the token carries, in token order.
+   *
+   * @generated from field: repeated agora.token.v1.InspectedService services = 7;
+   */
+  services: InspectedService[];
+
+  /**
+   * Lifetime of the token in seconds, relative to issued_at.
+   *
+   * @generated from field: uint32 expire_seconds = 8;
+   */
+  expireSeconds: number;
+
+  /**
+   * The random salt mixed into the signature.
+   *
+   * @generated from field: uint32 salt = 9;
+   */
+  salt: number;
+
+  /**
+   * True when the token has a service type whose layout is unknown here: that
+   * service is listed with its type and privileges, and any services after it
+   * cannot be read and are left out.
+   *
+   * @generated from field: bool services_incomplete = 10;
+   */
+  servicesIncomplete: boolean;
+};
+
+/**
+ * Describes the message agora.token.v1.InspectTokenResponse.
+ * Use `create(InspectTokenResponseSchema)` to create a new message.
+ */
+export const InspectTokenResponseSchema: GenMessage<InspectTokenResponse> = /*@__PURE__*/
+  messageDesc(file_agora_token_v1_token_service, 6);
+
+/**
+ * InspectedService is one service of a token with its privileges.
+ *
+ * @generated from message agora.token.v1.InspectedService
+ */
+export type InspectedService = Message<"agora.token.v1.InspectedService"> & {
+  /**
+   * The service type. A type unknown here keeps its number.
+   *
+   * @generated from field: agora.token.v1.ServiceKind kind = 1;
+   */
+  kind: ServiceKind;
+
+  /**
+   * The channel (RTC, streaming, FCDN) or room UUID (APaaS); empty otherwise.
+   *
+   * @generated from field: string channel = 2;
+   */
+  channel: string;
+
+  /**
+   * The RTC uid or account, or the streaming or FCDN account. Empty means
+   * uid 0, any user.
+   *
+   * @generated from field: string uid = 3;
+   */
+  uid: string;
+
+  /**
+   * The user id (RTM, RTM 2, Chat) or user UUID (APaaS); empty otherwise.
+   *
+   * @generated from field: string user_id = 4;
+   */
+  userId: string;
+
+  /**
+   * The privileges the service grants, by ascending id.
+   *
+   * @generated from field: repeated agora.token.v1.InspectedPrivilege privileges = 5;
+   */
+  privileges: InspectedPrivilege[];
+};
+
+/**
+ * Describes the message agora.token.v1.InspectedService.
+ * Use `create(InspectedServiceSchema)` to create a new message.
+ */
+export const InspectedServiceSchema: GenMessage<InspectedService> = /*@__PURE__*/
+  messageDesc(file_agora_token_v1_token_service, 7);
+
+/**
+ * InspectedPrivilege is one privilege with its own expiry.
+ *
+ * @generated from message agora.token.v1.InspectedPrivilege
+ */
+export type InspectedPrivilege = Message<"agora.token.v1.InspectedPrivilege"> & {
+  /**
+   * Agora's name for the privilege in snake_case, such as "join_channel" or
+   * "publish_audio_stream"; empty when the id is unknown for its service.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Agora's privilege number within its service.
+   *
+   * @generated from field: uint32 id = 2;
+   */
+  id: number;
+
+  /**
+   * When the privilege expires: the token's issued_at plus this privilege's
+   * expire_seconds. A privilege can expire before or after the token.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 3;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * Lifetime of the privilege in seconds, relative to the token's issued_at.
+   *
+   * @generated from field: uint32 expire_seconds = 4;
+   */
+  expireSeconds: number;
+};
+
+/**
+ * Describes the message agora.token.v1.InspectedPrivilege.
+ * Use `create(InspectedPrivilegeSchema)` to create a new message.
+ */
+export const InspectedPrivilegeSchema: GenMessage<InspectedPrivilege> = /*@__PURE__*/
+  messageDesc(file_agora_token_v1_token_service, 8);
+
+/**
  * RtcRole decides which RTC privileges the token grants.
  *
  * @generated from enum agora.token.v1.RtcRole
@@ -245,6 +450,98 @@ export const RtcRoleSchema: GenEnum<RtcRole> = /*@__PURE__*/
   enumDesc(file_agora_token_v1_token_service, 0);
 
 /**
+ * ServiceKind is an AccessToken2 service type; the numbers are Agora's.
+ * Types unknown here are still reported, by their number.
+ *
+ * @generated from enum agora.token.v1.ServiceKind
+ */
+export enum ServiceKind {
+  /**
+   * Not a service type Agora uses.
+   *
+   * @generated from enum value: SERVICE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * RTC (video and voice): channel and uid.
+   *
+   * @generated from enum value: SERVICE_KIND_RTC = 1;
+   */
+  RTC = 1,
+
+  /**
+   * RTM (Signaling): user_id.
+   *
+   * @generated from enum value: SERVICE_KIND_RTM = 2;
+   */
+  RTM = 2,
+
+  /**
+   * Media streaming: channel and uid (the account).
+   *
+   * @generated from enum value: SERVICE_KIND_STREAMING = 3;
+   */
+  STREAMING = 3,
+
+  /**
+   * Fusion Packet Acceleration: no fields.
+   *
+   * @generated from enum value: SERVICE_KIND_FPA = 4;
+   */
+  FPA = 4,
+
+  /**
+   * Agora Chat: user_id, empty for an app token.
+   *
+   * @generated from enum value: SERVICE_KIND_CHAT = 5;
+   */
+  CHAT = 5,
+
+  /**
+   * Fusion CDN: channel and uid (the account).
+   *
+   * @generated from enum value: SERVICE_KIND_FCDN = 6;
+   */
+  FCDN = 6,
+
+  /**
+   * Flexible Classroom (APaaS): channel is the room UUID, user_id the user
+   * UUID.
+   *
+   * @generated from enum value: SERVICE_KIND_APAAS = 7;
+   */
+  APAAS = 7,
+
+  /**
+   * RTM 2: user_id. Its resource permissions are not reported.
+   *
+   * @generated from enum value: SERVICE_KIND_RTM2 = 8;
+   */
+  RTM2 = 8,
+
+  /**
+   * Conversational AI: no fields.
+   *
+   * @generated from enum value: SERVICE_KIND_CONVOAI = 9;
+   */
+  CONVOAI = 9,
+
+  /**
+   * Speech to text: no fields.
+   *
+   * @generated from enum value: SERVICE_KIND_STT = 10;
+   */
+  STT = 10,
+}
+
+/**
+ * Describes the enum agora.token.v1.ServiceKind.
+ */
+export const ServiceKindSchema: GenEnum<ServiceKind> = /*@__PURE__*/
+  enumDesc(file_agora_token_v1_token_service, 1);
+
+/**
  * TokenService mints Agora AccessToken2 ("007...") tokens signed with the App
  * Certificate that only this service holds.
  *
@@ -266,6 +563,20 @@ export const TokenService: GenService<{
     methodKind: "unary";
     input: typeof GetTokenRequestSchema;
     output: typeof GetTokenResponseSchema;
+  },
+  /**
+   * InspectToken reads an AccessToken2 token and says what it grants, until
+   * when, and whether this service signed it. It reads any AccessToken2 token,
+   * whoever minted it. A string that is not an AccessToken2 token fails with
+   * INVALID_ARGUMENT and a message that says what is wrong with it (prefix,
+   * base64, compression, or truncated content).
+   *
+   * @generated from rpc agora.token.v1.TokenService.InspectToken
+   */
+  inspectToken: {
+    methodKind: "unary";
+    input: typeof InspectTokenRequestSchema;
+    output: typeof InspectTokenResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_agora_token_v1_token_service, 0);

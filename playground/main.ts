@@ -1,0 +1,140 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { createTokenClient, RtcRole, type TokenClient } from "../src/web/index.js";
+import "./main.css";
+import { renderInspection, updateCountdowns } from "./render-inspection.js";
+
+type MintRequest = Parameters<TokenClient["getToken"]>[0];
+
+function byId<T extends HTMLElement>(id: string): T {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`the page has no #${id}`);
+  return node as T;
+}
+
+const serverUrl = byId<HTMLInputElement>("server-url");
+const protocol = byId<HTMLSelectElement>("protocol");
+const apiKey = byId<HTMLInputElement>("api-key");
+const jwt = byId<HTMLInputElement>("jwt");
+const kind = byId<HTMLSelectElement>("mint-kind");
+const channel = byId<HTMLInputElement>("channel");
+const uid = byId<HTMLInputElement>("uid");
+const role = byId<HTMLSelectElement>("role");
+const expire = byId<HTMLInputElement>("expire");
+const mintedToken = byId<HTMLTextAreaElement>("minted-token");
+const tokenInput = byId<HTMLTextAreaElement>("token");
+const errorBox = byId<HTMLParagraphElement>("error");
+const status = byId<HTMLParagraphElement>("status");
+const inspection = byId<HTMLElement>("inspection");
+const mintHint = byId<HTMLParagraphElement>("mint-hint");
+
+// The service this page came from, unless ?server= names another (which its CORS must allow).
+serverUrl.value = new URLSearchParams(location.search).get("server") ?? location.origin;
+
+const hints: Record<string, string> = {
+  rtc: 'RTC: uid "0" means any user. Channel and uid use Agora\'s character set, at most 64 and 255 bytes.',
+  rtm: 'RTM: the channel is an optional stream channel ("*" for all); leave it empty for none.',
+  chat: "Chat: leave the user empty for an app token.",
+};
+
+function showKindFields(): void {
+  for (const label of document.querySelectorAll<HTMLElement>("label[data-for]")) {
+    label.hidden = !(label.dataset.for ?? "").split(" ").includes(kind.value);
+  }
+  mintHint.textContent = hints[kind.value] ?? "";
+}
+
+function client(): TokenClient {
+  return createTokenClient({
+    baseUrl: serverUrl.value,
+    protocol: protocol.value === "grpc-web" ? "grpc-web" : "connect",
+    ...(apiKey.value !== "" && { apiKey: apiKey.value }),
+    ...(jwt.value !== "" && { jwt: jwt.value }),
+    timeoutMs: 10_000,
+  });
+}
+
+function mintRequest(): MintRequest {
+  const expireSeconds = Number(expire.value || "0");
+  switch (kind.value) {
+    case "rtc":
+      return {
+        request: {
+          case: "rtc",
+          value: {
+            channel: channel.value,
+            uid: uid.value,
+            role: role.value === "subscriber" ? RtcRole.SUBSCRIBER : RtcRole.PUBLISHER,
+            expireSeconds,
+          },
+        },
+      };
+    case "rtm":
+      return {
+        request: { case: "rtm", value: { uid: uid.value, channel: channel.value, expireSeconds } },
+      };
+    default:
+      return { request: { case: "chat", value: { uid: uid.value, expireSeconds } } };
+  }
+}
+
+function showError(error: unknown): void {
+  const connectError = ConnectError.from(error);
+  errorBox.textContent = `${Code[connectError.code]}: ${connectError.rawMessage}`;
+  errorBox.hidden = false;
+  status.textContent = "";
+}
+
+function clearError(): void {
+  errorBox.hidden = true;
+  errorBox.textContent = "";
+}
+
+async function inspect(token: string): Promise<void> {
+  const response = await client().inspectToken({ token });
+  inspection.replaceChildren(renderInspection(response));
+  inspection.hidden = false;
+  updateCountdowns(inspection, Date.now());
+}
+
+/** Runs one action with the buttons disabled; its error is shown instead of thrown. */
+async function run(action: () => Promise<string>): Promise<void> {
+  const buttons = document.querySelectorAll("button");
+  for (const button of buttons) button.disabled = true;
+  clearError();
+  // Nothing from the previous action stays on screen while this one runs or if it fails.
+  inspection.hidden = true;
+  inspection.replaceChildren();
+  status.textContent = "Working…";
+  try {
+    status.textContent = await action();
+  } catch (error) {
+    showError(error);
+  } finally {
+    for (const button of buttons) button.disabled = false;
+  }
+}
+
+byId<HTMLFormElement>("mint-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  mintedToken.value = "";
+  void run(async () => {
+    const { token } = await client().getToken(mintRequest());
+    mintedToken.value = token;
+    tokenInput.value = token;
+    await inspect(token);
+    return `Minted and inspected over ${protocol.selectedOptions[0]?.text ?? protocol.value}.`;
+  });
+});
+
+byId<HTMLFormElement>("inspect-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  // Pasted tokens often carry a newline or spaces around them; inside, nothing is changed.
+  void run(async () => {
+    await inspect(tokenInput.value.trim());
+    return `Inspected over ${protocol.selectedOptions[0]?.text ?? protocol.value}.`;
+  });
+});
+
+kind.addEventListener("change", showKindFields);
+showKindFields();
+setInterval(() => updateCountdowns(inspection, Date.now()), 1000);

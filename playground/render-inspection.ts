@@ -1,0 +1,111 @@
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { formatDuration, formatTime, serviceName } from "../src/cli/format-inspection.js";
+import { type InspectTokenResponse, ServiceKind } from "../src/web/index.js";
+
+/** Seconds since the Unix epoch of a Timestamp. */
+const secondsOf = (at: Timestamp | undefined) => Number(at?.seconds ?? 0n);
+
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  text = "",
+  className = "",
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  // textContent only: everything in a token is attacker-controlled text.
+  node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
+function row(table: HTMLTableElement, label: string, ...cells: (string | Node)[]): void {
+  const tr = table.insertRow();
+  tr.append(element("th", label));
+  for (const cell of cells) {
+    const td = element("td");
+    td.append(cell);
+    tr.append(td);
+  }
+}
+
+/** A span whose text counts down to `at`; {@link updateCountdowns} refreshes it. */
+function countdown(at: Timestamp | undefined): HTMLSpanElement {
+  const span = element("span", "", "countdown");
+  span.dataset.expiresAt = String(secondsOf(at));
+  return span;
+}
+
+/** Rewrites every countdown on the page against `nowMs`. */
+export function updateCountdowns(root: ParentNode, nowMs: number): void {
+  for (const span of root.querySelectorAll<HTMLElement>(".countdown")) {
+    const left = Number(span.dataset.expiresAt) - nowMs / 1000;
+    span.textContent =
+      left > 0 ? `in ${formatDuration(left)}` : `expired ${formatDuration(left)} ago`;
+    span.className = `countdown ${left > 0 ? "good" : "bad"}`;
+  }
+}
+
+/** The inspection as two tables: the token, then every service's privileges. */
+export function renderInspection(inspection: InspectTokenResponse): DocumentFragment {
+  const fragment = document.createDocumentFragment();
+  fragment.append(element("h2", "Inspection"));
+
+  const token = element("table");
+  token.id = "token-table";
+  row(
+    token,
+    "App ID",
+    inspection.appId,
+    inspection.appIdMatches
+      ? element("span", "this service's App ID", "good")
+      : element("span", "not this service's App ID", "bad"),
+  );
+  row(
+    token,
+    "Signature",
+    inspection.signatureValid
+      ? element("span", "valid", "good")
+      : element("span", "not valid for this service's certificate", "bad"),
+    "",
+  );
+  row(token, "Issued at", formatTime(inspection.issuedAt), "");
+  row(token, "Expires at", formatTime(inspection.expiresAt), countdown(inspection.expiresAt));
+  row(token, "Lifetime", formatDuration(inspection.expireSeconds), "");
+  fragment.append(token);
+
+  const services = element("table");
+  services.id = "services-table";
+  const head = services.createTHead().insertRow();
+  for (const title of ["Service", "Channel", "User", "Privilege", "Expires at", "Countdown"]) {
+    head.append(element("th", title));
+  }
+  const body = services.createTBody();
+  for (const service of inspection.services) {
+    const user =
+      service.kind === ServiceKind.RTC
+        ? service.uid === ""
+          ? "0 (any user)"
+          : service.uid
+        : service.userId || service.uid || (service.kind === ServiceKind.CHAT ? "(app token)" : "");
+    const privileges = service.privileges.length > 0 ? service.privileges : [undefined];
+    for (const privilege of privileges) {
+      const tr = body.insertRow();
+      tr.append(
+        element("td", serviceName(service.kind)),
+        element("td", service.channel, "mono"),
+        element("td", user, "mono"),
+        element("td", privilege ? `${privilege.name || "unknown"} (${privilege.id})` : "none"),
+        element("td", privilege ? formatTime(privilege.expiresAt) : ""),
+      );
+      const cell = element("td");
+      if (privilege) cell.append(countdown(privilege.expiresAt));
+      tr.append(cell);
+    }
+  }
+  fragment.append(services);
+  if (inspection.servicesIncomplete) {
+    fragment.append(
+      element("p", "More services follow one of an unknown type and cannot be read.", "bad"),
+    );
+  }
+  return fragment;
+}

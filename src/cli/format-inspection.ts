@@ -1,0 +1,80 @@
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import {
+  type InspectTokenResponse,
+  ServiceKind,
+} from "../../gen/agora/token/v1/token_service_pb.js";
+
+const serviceNames: Record<number, string> = {
+  [ServiceKind.RTC]: "RTC",
+  [ServiceKind.RTM]: "RTM",
+  [ServiceKind.STREAMING]: "Streaming",
+  [ServiceKind.FPA]: "FPA",
+  [ServiceKind.CHAT]: "Chat",
+  [ServiceKind.FCDN]: "FCDN",
+  [ServiceKind.APAAS]: "APaaS",
+  [ServiceKind.RTM2]: "RTM 2",
+  [ServiceKind.CONVOAI]: "ConvoAI",
+  [ServiceKind.STT]: "STT",
+};
+
+/** `"RTC (1)"`, or `"unknown (42)"` for a type this version does not name. */
+export function serviceName(kind: number): string {
+  return `${serviceNames[kind] ?? "unknown"} (${kind})`;
+}
+
+/** A duration in words: `"1h 2m 5s"`, `"59s"`. */
+export function formatDuration(seconds: number): string {
+  const total = Math.round(Math.abs(seconds));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const rest = total % 60;
+  const parts = [
+    hours && `${hours}h`,
+    minutes && `${minutes}m`,
+    (rest || total === 0) && `${rest}s`,
+  ];
+  return parts.filter(Boolean).join(" ");
+}
+
+/** `2026-01-01T00:00:00Z (in 10m 0s)` or `… (expired 5m ago)`, against `nowSeconds`. */
+export function formatExpiry(at: Timestamp | undefined, nowSeconds: number): string {
+  const seconds = Number(at?.seconds ?? 0n);
+  const left = seconds - nowSeconds;
+  const when = left > 0 ? `in ${formatDuration(left)}` : `expired ${formatDuration(left)} ago`;
+  return `${formatTime(at)} (${when})`;
+}
+
+export function formatTime(at: Timestamp | undefined): string {
+  return new Date(Number(at?.seconds ?? 0n) * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/** The inspection as an aligned, readable report for a terminal. */
+export function formatInspection(inspection: InspectTokenResponse, nowSeconds: number): string {
+  const lines = [
+    `App ID      ${inspection.appId} ${inspection.appIdMatches ? "(this service's)" : "(NOT this service's App ID)"}`,
+    `Signature   ${inspection.signatureValid ? "valid for this service's certificate" : "NOT valid for this service's certificate"}`,
+    `Issued at   ${formatTime(inspection.issuedAt)}`,
+    `Expires at  ${formatExpiry(inspection.expiresAt, nowSeconds)}`,
+    `Lifetime    ${formatDuration(inspection.expireSeconds)}`,
+    `Salt        ${inspection.salt}`,
+  ];
+  for (const service of inspection.services) {
+    const fields = [
+      service.channel !== "" && `channel "${service.channel}"`,
+      service.kind === ServiceKind.RTC &&
+        `uid ${service.uid === "" ? "0 (any user)" : `"${service.uid}"`}`,
+      service.kind !== ServiceKind.RTC && service.uid !== "" && `account "${service.uid}"`,
+      service.userId !== "" && `user "${service.userId}"`,
+      service.kind === ServiceKind.CHAT && service.userId === "" && "app token",
+    ].filter(Boolean);
+    lines.push("", `Service ${serviceName(service.kind)}  ${fields.join("  ")}`.trimEnd());
+    for (const privilege of service.privileges) {
+      const name = `${privilege.name || "unknown"} (${privilege.id})`;
+      lines.push(`  ${name.padEnd(26)} expires ${formatExpiry(privilege.expiresAt, nowSeconds)}`);
+    }
+  }
+  if (inspection.servicesIncomplete) {
+    lines.push("", "More services follow one of an unknown type and cannot be read.");
+  }
+  return lines.join("\n");
+}

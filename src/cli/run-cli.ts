@@ -1,0 +1,161 @@
+import { type MessageInitShape, toJson } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import {
+  type GetTokenRequestSchema,
+  GetTokenResponseSchema,
+  InspectTokenResponseSchema,
+  RtcRole,
+  TokenService,
+} from "../../gen/agora/token/v1/token_service_pb.js";
+import { createTokenClient, type TokenClient } from "../client/create-token-client.js";
+import { ConfigError, loadConfig } from "../load-config.js";
+import { createTokenService } from "../service.js";
+import { formatExpiry, formatInspection } from "./format-inspection.js";
+import { type CliArgs, parseCliArgs, UsageError, usage } from "./parse-cli-args.js";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface CliIo {
+  env: Env;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** The whole of standard input, for `inspect -`. */
+  readStdin: () => Promise<string>;
+  /** Starts the service as `npm start` does; the process then runs until it is signalled. */
+  serve: () => Promise<void>;
+  /** Milliseconds since the Unix epoch. */
+  now?: () => number;
+}
+
+/** Exit codes: 0 done, 1 the service refused or failed, 2 the command line is wrong. */
+export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const;
+
+/**
+ * Runs one command of `agora-token-service` and resolves with its exit code. Tokens and errors
+ * go to stdout and stderr; with `--json`, stdout gets the response as proto JSON.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let args: CliArgs;
+  try {
+    args = parseCliArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr(`error: ${error.message}\nRun "agora-token-service --help" for usage.\n`);
+    return ExitCode.usage;
+  }
+  const now = io.now ?? Date.now;
+  try {
+    switch (args.command) {
+      case "help":
+        io.stdout(usage);
+        return ExitCode.ok;
+      case "serve":
+        await io.serve();
+        return ExitCode.ok;
+      case "mint": {
+        const client = clientFor(args, io);
+        const response = await client.getToken(getTokenRequestOf(args));
+        if (args.json) io.stdout(`${JSON.stringify(toJson(GetTokenResponseSchema, response))}\n`);
+        else {
+          io.stdout(`${response.token}\n`);
+          io.stderr(`expires ${formatExpiry(response.expiresAt, now() / 1000)}\n`);
+        }
+        return ExitCode.ok;
+      }
+      case "inspect": {
+        const token = args.token === "-" ? (await io.readStdin()).trim() : args.token;
+        const client = clientFor(args, io);
+        const response = await client.inspectToken({ token });
+        io.stdout(
+          args.json
+            ? `${JSON.stringify(toJson(InspectTokenResponseSchema, response, { alwaysEmitImplicit: true }))}\n`
+            : `${formatInspection(response, now() / 1000)}\n`,
+        );
+        return ExitCode.ok;
+      }
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`error: ${error.message}\n`);
+      return ExitCode.usage;
+    }
+    if (error instanceof ConfigError) {
+      io.stderr(`error: ${error.message}\n`);
+      return ExitCode.failed;
+    }
+    const connectError = ConnectError.from(error);
+    if ("json" in args && args.json) {
+      const code = codeName(connectError);
+      io.stderr(`${JSON.stringify({ error: { code, message: connectError.rawMessage } })}\n`);
+    } else io.stderr(`error: ${connectError.rawMessage} (${codeName(connectError)})\n`);
+    return ExitCode.failed;
+  }
+}
+
+/** Against `--url`, the shipped Node client; otherwise the service itself, in process. */
+function clientFor(
+  args: Extract<CliArgs, { command: "mint" | "inspect" }>,
+  io: CliIo,
+): TokenClient {
+  if (args.url !== undefined) {
+    try {
+      return createTokenClient({
+        baseUrl: args.url,
+        protocol: args.protocol,
+        apiKey: args.apiKey ?? io.env.AGORA_TOKEN_SERVICE_API_KEY,
+        jwt: args.jwt ?? io.env.AGORA_TOKEN_SERVICE_JWT,
+      });
+    } catch (error) {
+      // The client refuses a bad URL or credential at once, naming the option.
+      if (error instanceof TypeError)
+        throw new UsageError(error.message.replace("baseUrl", "--url"));
+      throw error;
+    }
+  }
+  // The same settings and checks as the service: malformed credentials are refused by name.
+  const config = loadConfig({
+    APP_ID: io.env.APP_ID,
+    APP_CERTIFICATE: io.env.APP_CERTIFICATE,
+    NODE_ENV: io.env.NODE_ENV,
+  });
+  if (config.usingDemoCredentials) {
+    io.stderr(
+      args.command === "mint"
+        ? "warning: APP_ID and APP_CERTIFICATE are not set so the token is signed with the public demo credentials. Agora rejects it.\n"
+        : "warning: APP_ID and APP_CERTIFICATE are not set so the token is checked against the public demo credentials.\n",
+    );
+  }
+  const service = createTokenService({ credentials: config.credentials });
+  return createClient(
+    TokenService,
+    createRouterTransport((router) => router.service(TokenService, service)),
+  );
+}
+
+function getTokenRequestOf(
+  args: Extract<CliArgs, { command: "mint" }>,
+): MessageInitShape<typeof GetTokenRequestSchema> {
+  const { channel = "", uid = "", expireSeconds } = args;
+  switch (args.kind) {
+    case "rtc": {
+      const role =
+        args.role === "publisher"
+          ? RtcRole.PUBLISHER
+          : args.role === "subscriber"
+            ? RtcRole.SUBSCRIBER
+            : RtcRole.UNSPECIFIED;
+      return { request: { case: "rtc", value: { channel, uid, role, expireSeconds } } };
+    }
+    case "rtm":
+      return { request: { case: "rtm", value: { uid, channel, expireSeconds } } };
+    case "chat":
+      return { request: { case: "chat", value: { uid, expireSeconds } } };
+  }
+}
+
+/** `invalid_argument`, as Connect names codes on the wire. */
+function codeName(error: ConnectError): string {
+  return Code[error.code].replace(/[A-Z]/g, (char, at: number) =>
+    at === 0 ? char.toLowerCase() : `_${char.toLowerCase()}`,
+  );
+}

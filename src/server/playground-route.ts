@@ -1,0 +1,68 @@
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { HttpRoute } from "./create-server.js";
+
+/** The bundled token playground, as `npm run build` writes it to dist/playground. */
+export interface PlaygroundAssets {
+  html: Buffer;
+  script: Buffer;
+  style: Buffer;
+}
+
+// From dist/src/server (the built package) and from src/server (tsx): both find dist/playground
+// (from src/server the first one is the unbuilt source folder, which has no main.js).
+const candidateDirs = ["../../playground/", "../../dist/playground/"];
+
+/** Reads the built playground, or returns `undefined` when it has not been built. */
+export function loadPlaygroundAssets(
+  dir = candidateDirs
+    .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
+    .find((candidate) => existsSync(`${candidate}main.js`)),
+): PlaygroundAssets | undefined {
+  if (dir === undefined) return undefined;
+  const read = (name: string) => readFileSync(`${dir.endsWith("/") ? dir : `${dir}/`}${name}`);
+  try {
+    return { html: read("index.html"), script: read("main.js"), style: read("main.css") };
+  } catch {
+    return undefined;
+  }
+}
+
+// The page only loads its own script and style; it may call any service the user names.
+const contentSecurityPolicy = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src *",
+  "img-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/**
+ * Serves the token playground: `GET /` is the page, `/playground/main.js` and `.css` its bundle.
+ * Other paths are left to the next route.
+ */
+export function playgroundRoute(assets: PlaygroundAssets): HttpRoute {
+  const files = new Map([
+    ["/", { body: assets.html, type: "text/html; charset=utf-8" }],
+    ["/playground/main.js", { body: assets.script, type: "text/javascript; charset=utf-8" }],
+    ["/playground/main.css", { body: assets.style, type: "text/css; charset=utf-8" }],
+  ]);
+  return (req, res) => {
+    const path = (req.url ?? "/").split("?", 1)[0] ?? "/";
+    const file = files.get(path);
+    if (file === undefined || (req.method !== "GET" && req.method !== "HEAD")) return false;
+    res.writeHead(200, {
+      "Content-Type": file.type,
+      "Content-Length": file.body.length,
+      "Content-Security-Policy": contentSecurityPolicy,
+      "X-Content-Type-Options": "nosniff",
+      "Referrer-Policy": "no-referrer",
+    });
+    if (req.method === "HEAD") res.end();
+    else res.end(file.body);
+    return true;
+  };
+}

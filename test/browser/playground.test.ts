@@ -1,0 +1,182 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { AccessToken2, ServiceRtc } from "agora-token/src/AccessToken2.js";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadPlaygroundAssets, playgroundRoute } from "../../src/server/playground-route.js";
+import { decodeToken, privilegesFor, SAMPLE } from "../support/decode-token.js";
+import { type StaticSite, startStaticSite } from "../support/static-site.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const hasBrowser = existsSync(CHROMIUM);
+const artifacts = resolve(import.meta.dirname, "../../test-artifacts");
+
+if (!hasBrowser) {
+  console.warn(`No browser at ${CHROMIUM} (set CHROMIUM_PATH): skipping the browser tests.`);
+}
+
+let service: TestServer;
+let allowedSite: StaticSite;
+let otherSite: StaticSite;
+let context: BrowserContext;
+let userDataDir: string;
+/** The X-API-Key and Authorization headers of every RPC the service received. */
+const credentialsSeen: string[] = [];
+
+describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
+  beforeAll(async () => {
+    const assets = loadPlaygroundAssets();
+    if (!assets) throw new Error("the playground is not built (the global setup builds it)");
+    [allowedSite, otherSite] = await Promise.all([
+      startStaticSite(assets),
+      startStaticSite(assets),
+    ]);
+    service = await startTestServer({
+      cors: { allowOrigin: [allowedSite.origin] },
+      httpRoutes: [playgroundRoute(assets)],
+      interceptors: [
+        (next) => (request) => {
+          credentialsSeen.push(
+            `${request.header.get("x-api-key")} ${request.header.get("authorization")}`,
+          );
+          return next(request);
+        },
+      ],
+    });
+    userDataDir = mkdtempSync(join(tmpdir(), "playground-chromium-"));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await Promise.all([service?.close(), allowedSite?.close(), otherSite?.close()]);
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  /** Opens the page and records the content type of every call it makes to the service. */
+  async function open(url: string): Promise<{ page: Page; calls: string[] }> {
+    const page = await context.newPage();
+    const calls: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().startsWith(`${service.baseUrl}/agora.token.v1.TokenService/`)) {
+        calls.push(`${request.method()} ${request.headers()["content-type"] ?? ""}`);
+      }
+    });
+    await page.goto(url);
+    return { page, calls };
+  }
+
+  async function mintRtc(page: Page, protocol: "connect" | "grpc-web"): Promise<string> {
+    await page.selectOption("#protocol", protocol);
+    await page.selectOption("#mint-kind", "rtc");
+    await page.fill("#channel", "room 42");
+    await page.fill("#uid", "2882341273");
+    await page.selectOption("#role", "publisher");
+    await page.fill("#expire", "600");
+    await page.click("#mint");
+    // The page clears the previous result when an action starts.
+    const label = protocol === "grpc-web" ? "gRPC-Web" : "Connect";
+    await page.locator("#status", { hasText: `Minted and inspected over ${label}.` }).waitFor();
+    await page.waitForSelector("#services-table");
+    return page.inputValue("#minted-token");
+  }
+
+  it("mints a token served from the service's own origin and shows its inspection", async () => {
+    const { page } = await open(`${service.baseUrl}/`);
+    const token = await mintRtc(page, "connect");
+
+    const decoded = decodeToken(token);
+    expect(decoded.signatureValid).toBe(true);
+    expect(decoded.services).toEqual([
+      {
+        type: 1,
+        channel: "room 42",
+        uid: "2882341273",
+        privileges: privilegesFor([1, 2, 3, 4], 600),
+      },
+    ]);
+    const tokenTable = (await page.locator("#token-table tr").allInnerTexts()).join("\n");
+    expect(tokenTable).toContain(SAMPLE.appId);
+    expect(tokenTable).toContain("this service's App ID");
+    expect(tokenTable).toMatch(/Signature\s+valid/);
+    expect(tokenTable).toMatch(/in (9m \d+s|10m)$/m);
+    const rows = await page.locator("#services-table tbody tr").allInnerTexts();
+    expect(rows.map((row) => row.split("\t").slice(0, 4))).toEqual([
+      ["RTC (1)", "room 42", "2882341273", "join_channel (1)"],
+      ["RTC (1)", "room 42", "2882341273", "publish_audio_stream (2)"],
+      ["RTC (1)", "room 42", "2882341273", "publish_video_stream (3)"],
+      ["RTC (1)", "room 42", "2882341273", "publish_data_stream (4)"],
+    ]);
+    expect(await page.locator("#error").isHidden()).toBe(true);
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, "playground.png"), fullPage: true });
+    await page.close();
+  }, 60_000);
+
+  it("works from another origin that CORS_ALLOW_ORIGIN allows, over Connect and gRPC-Web", async () => {
+    const { page, calls } = await open(`${allowedSite.origin}/?server=${service.baseUrl}`);
+    expect(await page.inputValue("#server-url")).toBe(service.baseUrl);
+
+    // Credentials go through the CORS preflight like any browser client's.
+    await page.fill("#api-key", "key-123");
+    await page.fill("#jwt", "aaa.bbb.ccc");
+    credentialsSeen.length = 0;
+    const overConnect = await mintRtc(page, "connect");
+    expect(decodeToken(overConnect).signatureValid).toBe(true);
+    const overGrpcWeb = await mintRtc(page, "grpc-web");
+    expect(decodeToken(overGrpcWeb).signatureValid).toBe(true);
+    expect(calls).toEqual([
+      "POST application/json",
+      "POST application/json",
+      "POST application/grpc-web+proto",
+      "POST application/grpc-web+proto",
+    ]);
+    expect(new Set(credentialsSeen)).toEqual(new Set(["key-123 Bearer aaa.bbb.ccc"]));
+
+    // A pasted token signed elsewhere, long expired: the table says both.
+    const foreign = new AccessToken2(
+      SAMPLE.appId,
+      "0123456789abcdef0123456789abcdef",
+      1_700_000_000,
+      60,
+    );
+    const rtc = new ServiceRtc("old", "7");
+    rtc.add_privilege(1, 60);
+    foreign.add_service(rtc);
+    await page.fill("#token", `  ${foreign.build()}\n`);
+    await page.click("#inspect");
+    await page.locator("#services-table", { hasText: "old" }).waitFor();
+    const table = (await page.locator("#token-table tr").allInnerTexts()).join("\n");
+    expect(table).toContain("not valid for this service's certificate");
+    expect(table).toMatch(/expired \d+h( \d+m)?( \d+s)? ago/);
+    await page.close();
+  }, 60_000);
+
+  it("fails from an origin that CORS_ALLOW_ORIGIN does not allow", async () => {
+    for (const protocol of ["connect", "grpc-web"] as const) {
+      const { page } = await open(`${otherSite.origin}/?server=${service.baseUrl}`);
+      await page.selectOption("#protocol", protocol);
+      await page.click("#mint");
+      await page.waitForSelector("#error:not([hidden])");
+      expect((await page.locator("#error").allInnerTexts()).join("")).toMatch(
+        /^(Unknown|Unavailable|Internal): /,
+      );
+      expect(await page.inputValue("#minted-token")).toBe("");
+      await page.close();
+    }
+  }, 60_000);
+});

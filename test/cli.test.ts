@@ -1,0 +1,253 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodeToken, privilegesFor, SAMPLE } from "./support/decode-token.js";
+import { startTestServer, type TestServer } from "./support/test-server.js";
+
+// The built command, as `npx agora-token-service` runs it (the global setup builds dist/).
+const CLI = resolve(import.meta.dirname, "../dist/src/cli.js");
+const CREDENTIALS = { APP_ID: SAMPLE.appId, APP_CERTIFICATE: SAMPLE.appCertificate };
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(
+  args: string[],
+  { env = CREDENTIALS, input }: { env?: Record<string, string>; input?: string } = {},
+): Promise<Run> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    // A directory without a .env file, so only `env` configures the command.
+    cwd: import.meta.dirname,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  child.stdin.end(input ?? "");
+  const [code] = (await once(child, "close")) as [number | null];
+  return { code, stdout, stderr };
+}
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.close());
+
+describe("agora-token-service mint", () => {
+  it("mints an RTC token locally and prints only the token on stdout", async () => {
+    const run = await cli([
+      "mint",
+      "rtc",
+      "--channel",
+      "c",
+      "--uid",
+      "u",
+      "--role",
+      "publisher",
+      "--expire",
+      "600",
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^007\S+\n$/);
+    expect(run.stderr).toMatch(/^expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(in (10m|9m \d+s)\)\n$/);
+    const decoded = decodeToken(run.stdout.trim());
+    expect(decoded).toMatchObject({
+      appId: SAMPLE.appId,
+      expireSeconds: 600,
+      signatureValid: true,
+    });
+    expect(decoded.services).toEqual([
+      { type: 1, channel: "c", uid: "u", privileges: privilegesFor([1, 2, 3, 4], 600) },
+    ]);
+  });
+
+  it("prints JSON with --json, and mints RTM and Chat tokens", async () => {
+    const [rtm, chat] = await Promise.all([
+      cli(["mint", "rtm", "--uid", "alice", "--channel", "*", "--json"]),
+      cli(["mint", "chat", "--uid", "bob", "--expire", "60", "--json"]),
+    ]);
+    expect(rtm.code).toBe(0);
+    const rtmJson = JSON.parse(rtm.stdout) as { token: string; expiresAt: string };
+    const decodedRtm = decodeToken(rtmJson.token);
+    expect(Date.parse(rtmJson.expiresAt) / 1000).toBe(decodedRtm.issuedAt + 3600);
+    expect(decodedRtm.services).toEqual([
+      { type: 1, channel: "*", uid: "alice", privileges: privilegesFor([1, 4], 3600) },
+      { type: 2, userId: "alice", privileges: privilegesFor([1], 3600) },
+    ]);
+    expect(chat.code).toBe(0);
+    expect(decodeToken(JSON.parse(chat.stdout).token).services).toEqual([
+      { type: 5, userId: "bob", privileges: privilegesFor([1], 60) },
+    ]);
+  });
+
+  it("warns when it signs with the demo credentials", async () => {
+    const run = await cli(["mint", "chat"], { env: {} });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain("public demo credentials");
+    expect(decodeToken(run.stdout.trim()).services).toEqual([
+      { type: 5, userId: "", privileges: privilegesFor([2], 3600) },
+    ]);
+  });
+
+  it("mints against a running service with --url over every protocol", async () => {
+    // Local credentials differ from the server's: the token must be the server's.
+    const env = { APP_ID: "0".repeat(32), APP_CERTIFICATE: "1".repeat(32) };
+    const runs = await Promise.all(
+      ["connect", "grpc", "grpc-web"].map((protocol) =>
+        cli(
+          [
+            "mint",
+            "chat",
+            "--uid",
+            "bob",
+            "--url",
+            server.baseUrl,
+            "--protocol",
+            protocol,
+            "--json",
+          ],
+          { env },
+        ),
+      ),
+    );
+    for (const run of runs) {
+      expect(run.code).toBe(0);
+      const decoded = decodeToken(JSON.parse(run.stdout).token);
+      expect(decoded).toMatchObject({ appId: SAMPLE.appId, signatureValid: true });
+    }
+  });
+
+  it.each([
+    [["mint", "rtc", "--channel", "c", "--uid", "u"], 1, /^error: rtc\.role is required/],
+    [["mint", "rtc", "--channel", "c/d", "--uid", "u", "--role", "subscriber"], 1, /0x2F/],
+    [["mint", "rtm", "--uid", "a", "--expire", "90000"], 1, /at most 86400 seconds/],
+    [["mint", "rtm", "--uid", "a", "--expire=-5"], 2, /--expire must be a whole number/],
+    [["mint", "rtc", "--role", "admin"], 2, /--role must be publisher or subscriber/],
+    [["mint", "video"], 2, /mint needs a token kind: rtc, rtm or chat/],
+    [["mint", "chat", "--role", "publisher"], 2, /--role does not apply to mint chat/],
+    [["mint", "chat", "--bogus"], 2, /Unknown option '--bogus'/],
+    [["mint", "chat", "--protocol", "grpc"], 2, /--protocol needs --url/],
+    [["mint", "chat", "--url", "localhost:8080"], 2, /--url must be an http or https URL/],
+    [["launch"], 2, /unknown command "launch"/],
+  ])("refuses %j with exit code %i and a clear message", async (args, code, message) => {
+    const run = await cli(args);
+    expect(run.code).toBe(code);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(message);
+  });
+
+  it("names a malformed APP_CERTIFICATE without printing it", async () => {
+    const run = await cli(["mint", "chat"], {
+      env: { APP_ID: SAMPLE.appId, APP_CERTIFICATE: "not-a-secret-shape" },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("APP_CERTIFICATE must be exactly 32 hexadecimal characters");
+    expect(run.stderr).not.toContain("not-a-secret-shape");
+  });
+
+  it("reports a service that cannot be reached", async () => {
+    const run = await cli(["mint", "chat", "--url", "http://127.0.0.1:1", "--json"]);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stderr)).toMatchObject({ error: { code: "unavailable" } });
+  });
+});
+
+describe("agora-token-service inspect", () => {
+  let token: string;
+  beforeAll(async () => {
+    token = (await cli(["mint", "rtm", "--uid", "alice", "--expire", "120"])).stdout.trim();
+  });
+
+  it("prints a readable report", async () => {
+    const run = await cli(["inspect", token]);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split("\n");
+    expect(lines[0]).toBe(`App ID      ${SAMPLE.appId} (this service's)`);
+    expect(lines[1]).toBe("Signature   valid for this service's certificate");
+    expect(lines[3]).toMatch(/^Expires at {2}\S+Z \(in (2m|1m \d+s)\)$/);
+    expect(run.stdout).toContain('Service RTM (2)  user "alice"');
+    expect(run.stdout).toMatch(/ {2}login \(1\) +expires \S+Z \(in (2m|1m \d+s)\)/);
+  });
+
+  it("prints every field as JSON, reads stdin with -, and checks against its own certificate", async () => {
+    const json = await cli(["inspect", "-", "--json"], {
+      input: `${token}\n`,
+      env: { APP_ID: SAMPLE.appId, APP_CERTIFICATE: "0123456789abcdef0123456789abcdef" },
+    });
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      appId: SAMPLE.appId,
+      appIdMatches: true,
+      signatureValid: false,
+      expired: false,
+      expireSeconds: 120,
+      services: [{ kind: "SERVICE_KIND_RTM", userId: "alice", privileges: [{ name: "login" }] }],
+    });
+  });
+
+  it("inspects through a running service with --url", async () => {
+    const run = await cli(["inspect", token, "--url", server.baseUrl, "--protocol", "grpc"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Signature   valid");
+  });
+
+  it("says what is wrong with a string that is not a token, with exit code 1", async () => {
+    const [human, json] = await Promise.all([
+      cli(["inspect", "006abc"]),
+      cli(["inspect", "007abc", "--json"]),
+    ]);
+    expect(human.code).toBe(1);
+    expect(human.stderr).toContain(
+      "error: token is an AccessToken (006) and only AccessToken2 (007) tokens can be read (invalid_argument)",
+    );
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stderr)).toEqual({
+      error: {
+        code: "invalid_argument",
+        message:
+          "token is not valid base64 (its length after 007 is not a multiple of 4 so it was cut short or lost its padding)",
+      },
+    });
+  });
+});
+
+describe("agora-token-service serve and --help", () => {
+  it("prints usage with exit code 0", async () => {
+    const run = await cli(["--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("Usage: agora-token-service <command> [options]");
+  });
+
+  it("starts the service, which answers and stops on SIGTERM", async () => {
+    const child = spawn(process.execPath, [CLI, "serve"], {
+      cwd: import.meta.dirname,
+      env: { PATH: process.env.PATH ?? "", ...CREDENTIALS, HOST: "127.0.0.1", PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    const port = await new Promise<number>((resolvePort, reject) => {
+      child.stdout.on("data", (chunk) => {
+        output += chunk;
+        const match = /"port":(\d+)/.exec(output);
+        if (match) resolvePort(Number(match[1]));
+      });
+      child.once("exit", (code) => reject(new Error(`exited with ${code}: ${output}`)));
+    });
+    const ping = await fetch(`http://127.0.0.1:${port}/ping`);
+    expect(await ping.json()).toEqual({ message: "pong" });
+    child.kill("SIGTERM");
+    const [code] = await once(child, "exit");
+    expect(code).toBe(0);
+  });
+});

@@ -1,0 +1,98 @@
+import type { Interceptor } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTokenClient } from "../../src/client/create-token-client.js";
+import { createTokenClient as createWebTokenClient } from "../../src/web/create-token-client.js";
+import { decodeToken, SAMPLE } from "../support/decode-token.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+
+/** What the server saw on each call: the protocol's content type and the credential headers. */
+const seen: { contentType: string | null; apiKey: string | null; authorization: string | null }[] =
+  [];
+const recordHeaders: Interceptor = (next) => (request) => {
+  seen.push({
+    contentType: request.header.get("content-type"),
+    apiKey: request.header.get("x-api-key"),
+    authorization: request.header.get("authorization"),
+  });
+  return next(request);
+};
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ interceptors: [recordHeaders] });
+});
+afterAll(() => server.close());
+
+const clients = [
+  ["node connect", (o: object) => createTokenClient({ ...base(), ...o, protocol: "connect" })],
+  ["node connect http/2", (o: object) => createTokenClient({ ...base(), ...o, httpVersion: "2" })],
+  ["node grpc", (o: object) => createTokenClient({ ...base(), ...o, protocol: "grpc" })],
+  ["node grpc-web", (o: object) => createTokenClient({ ...base(), ...o, protocol: "grpc-web" })],
+  ["web connect", (o: object) => createWebTokenClient({ ...base(), ...o, protocol: "connect" })],
+  ["web grpc-web", (o: object) => createWebTokenClient({ ...base(), ...o, protocol: "grpc-web" })],
+] as const;
+
+function base() {
+  return { baseUrl: server.baseUrl };
+}
+
+describe("createTokenClient() from ./client and ./web", () => {
+  it.each(clients)("%s gets and inspects a token", async (_, create) => {
+    const client = create({});
+    const { token } = await client.getToken({ request: { case: "chat", value: { uid: "bob" } } });
+    expect(decodeToken(token)).toMatchObject({ appId: SAMPLE.appId, signatureValid: true });
+    const inspection = await client.inspectToken({ token });
+    expect(inspection.services[0]?.userId).toBe("bob");
+  });
+
+  it.each(clients)("%s sends the API key and the JWT with every call", async (_, create) => {
+    seen.length = 0;
+    const client = create({ apiKey: "key-123", jwt: "aaa.bbb.ccc" });
+    await client.getToken({ request: { case: "chat", value: {} } });
+    await client.inspectToken({ token: "007" }).catch(() => {});
+    expect(seen).toHaveLength(2);
+    for (const call of seen) {
+      expect(call).toMatchObject({ apiKey: "key-123", authorization: "Bearer aaa.bbb.ccc" });
+    }
+    seen.length = 0;
+    await create({}).getToken({ request: { case: "chat", value: {} } });
+    expect(seen).toMatchObject([{ apiKey: null, authorization: null }]);
+  });
+
+  it("speaks the protocol it was asked for", async () => {
+    seen.length = 0;
+    for (const [, create] of clients)
+      await create({}).getToken({ request: { case: "chat", value: {} } });
+    expect(seen.map((call) => call.contentType)).toEqual([
+      "application/proto",
+      "application/proto",
+      "application/grpc+proto",
+      "application/grpc-web+proto",
+      "application/json",
+      "application/grpc-web+proto",
+    ]);
+  });
+
+  it.each([
+    [{ baseUrl: "localhost:8080" }, /^baseUrl must be an http or https URL/],
+    [{ baseUrl: "not a url" }, /^baseUrl must be an absolute http or https URL/],
+    [{ baseUrl: "http://x", apiKey: "" }, /^apiKey must be non-empty visible ASCII/],
+    [
+      { baseUrl: "http://x", jwt: "a b" },
+      /^jwt must be non-empty visible ASCII .*\(got 3 characters\)$/,
+    ],
+    [{ baseUrl: "http://x", apiKey: "k\r\nX-Evil: 1" }, /^apiKey must be/],
+    [
+      { baseUrl: "http://x", protocol: "http" },
+      /^protocol must be "connect", "grpc" or "grpc-web"/,
+    ],
+  ])("refuses %j at once with a TypeError naming the option", (options, message) => {
+    expect(() => createTokenClient(options as never)).toThrow(message);
+  });
+
+  it("refuses plain gRPC in the browser client", () => {
+    expect(() => createWebTokenClient({ baseUrl: "http://x", protocol: "grpc" as never })).toThrow(
+      /^protocol must be "connect" or "grpc-web"/,
+    );
+  });
+});
