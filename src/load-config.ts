@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { type AuthConfig, readAuthConfig } from "./auth/read-auth-config.js";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./observability/logger.js";
 import { type RateLimitConfig, readRateLimitConfig } from "./rate-limit/read-rate-limit-config.js";
@@ -37,6 +38,8 @@ export interface Config {
   readonly metricsPort: number | undefined;
   /** Serve the token playground at `GET /`. */
   readonly playground: boolean;
+  /** Processes serving the one port (node:cluster); 1 runs in this process. */
+  readonly workers: number;
 }
 
 /** Thrown by {@link loadConfig}; the message lists every problem, one per line. */
@@ -95,6 +98,7 @@ export function loadConfig(env: Env): Config {
     ),
     metricsPort: env.METRICS_PORT ? integer("METRICS_PORT", 0, 0, 65_535) : undefined,
     playground: readPlayground(env, problems),
+    workers: env.WORKERS === "auto" ? availableParallelism() : integer("WORKERS", 1, 1, 64),
   };
   if (
     config.metricsPort !== undefined &&

@@ -1,8 +1,10 @@
+import cluster from "node:cluster";
 import { existsSync } from "node:fs";
 import { createApp } from "./create-app.js";
 import { type Config, ConfigError, loadConfig } from "./load-config.js";
 import { createLogger, logDestination } from "./observability/logger.js";
 import { loadPlaygroundAssets, playgroundRoute } from "./server/playground-route.js";
+import { runWorkers } from "./server/run-workers.js";
 
 async function main(): Promise<void> {
   // As the Go service did: a .env file in the working directory; real env variables win.
@@ -20,6 +22,11 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, destination: output.destination });
   if (output.kind !== config.logFormat) {
     logger.warn("LOG_FORMAT is pretty but pino-pretty is not installed: logging JSON");
+  }
+  if (config.workers > 1 && cluster.isPrimary) {
+    await runWorkers({ count: config.workers, logger });
+    logger.info("stopped");
+    process.exit(0);
   }
   if (config.usingDemoCredentials) {
     logger.warn(
@@ -49,14 +56,19 @@ async function main(): Promise<void> {
   }
   if (playground) logger.info(`token playground at http://localhost:${address.port}/`);
 
+  // A worker of WORKERS=n may get a signal twice (from its primary and from the terminal's
+  // process group): the shutdown runs once.
+  let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
     logger.info(`${signal} received`);
     await app.shutDown();
     logger.info("stopped");
     process.exit(0);
   };
-  process.once("SIGTERM", shutdown);
-  process.once("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
 }
 
 main().catch((error: unknown) => {

@@ -109,4 +109,14 @@ describe("loadConfig()", () => {
     });
     expect(config.shutdownTimeoutMs).toBe(500);
   });
+
+  it("reads WORKERS as a count or auto, and refuses anything else", () => {
+    expect(loadConfig({}).workers).toBe(1);
+    expect(loadConfig({ WORKERS: "2" }).workers).toBe(2);
+    expect(loadConfig({ WORKERS: "auto" }).workers).toBeGreaterThanOrEqual(1);
+    expect(problemsOf({ WORKERS: "0" })).toEqual(["WORKERS must be a whole number from 1 to 64"]);
+    expect(problemsOf({ WORKERS: "many" })).toEqual([
+      "WORKERS must be a whole number from 1 to 64",
+    ]);
+  });
 });
