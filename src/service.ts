@@ -46,7 +46,7 @@ export function createTokenService({
   return {
     getToken(request) {
       const tokenRequest = tokenRequestFromProto(request);
-      if (tokenRequest.kind === "invalid") throw invalidArgument(tokenRequest.violation);
+      if (tokenRequest.kind === "invalid") throw violationError(tokenRequest.violation);
       let result: ReturnType<typeof minter.mint>;
       try {
         result = minter.mint(tokenRequest.request);
@@ -54,26 +54,27 @@ export function createTokenService({
         onInternalError(error);
         throw new ConnectError("internal error while minting the token", Code.Internal);
       }
-      if (result.kind === "invalid") throw invalidArgument(result.violation);
+      if (result.kind === "invalid") throw violationError(result.violation);
       return { token: result.token, expiresAt: timestampFromMs(result.expiresAt * 1000) };
     },
     inspectToken: (request) => inspectToken(request),
   };
 }
 
-/** The `InvalidArgument` error for a broken rule; the message names the field and the rule. */
-export function invalidArgument(violation: RuleViolation): ConnectError {
+/**
+ * The error for a broken rule (`InvalidArgument`) or a refused one (`PermissionDenied`): the
+ * message names the field and the rule, and the violation is the cause, so that legacy routes can
+ * name the field their own way.
+ */
+export function violationError(
+  violation: RuleViolation,
+  code = Code.InvalidArgument,
+): ConnectError {
   const field = violation.kind ? `${violation.kind}.${violation.field}` : violation.field;
-  return new ConnectError(
-    `${field} ${violation.rule}`,
-    Code.InvalidArgument,
-    undefined,
-    undefined,
-    violation,
-  );
+  return new ConnectError(`${field} ${violation.rule}`, code, undefined, undefined, violation);
 }
 
-/** The {@link RuleViolation} behind an `InvalidArgument` from this service, if there is one. */
+/** The {@link RuleViolation} behind an error from {@link violationError}, if there is one. */
 export function ruleViolationOf(error: ConnectError): RuleViolation | undefined {
   const cause = error.cause as Partial<RuleViolation> | undefined;
   return cause && typeof cause.field === "string" && typeof cause.rule === "string"

@@ -10,8 +10,7 @@ import type { Authenticator } from "../auth/authenticator.js";
 import { authorize } from "../auth/authorize.js";
 import { type Caller, describeCaller, rateLimitKeyOf } from "../auth/caller.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
-import { tokenRequestFromProto } from "../service.js";
-import type { RuleViolation } from "../token/token-request.js";
+import { tokenRequestFromProto, violationError } from "../service.js";
 import { clientAddressKey } from "./client-address.js";
 
 /** The caller a guarded call was made by, for interceptors that log or count (set before the service runs). */
@@ -100,7 +99,8 @@ export function createCallGuard({
       // A request that is not valid gets its InvalidArgument from the service.
       if (tokenRequest.kind === "invalid") return;
       const decision = authorize(caller, tokenRequest.request);
-      if (decision.kind === "deny") return refuse(permissionDenied(decision.violation), caller);
+      if (decision.kind === "deny")
+        return refuse(violationError(decision.violation, Code.PermissionDenied), caller);
     },
   };
 }
@@ -117,16 +117,4 @@ export function callGuardInterceptor(guard: CallGuard): Interceptor {
     }
     return next(req);
   };
-}
-
-/** Like `invalidArgument` of the service: the violation is the cause, so legacy routes can rename its field. */
-function permissionDenied(violation: RuleViolation): ConnectError {
-  const field = violation.kind ? `${violation.kind}.${violation.field}` : violation.field;
-  return new ConnectError(
-    `${field} ${violation.rule}`,
-    Code.PermissionDenied,
-    undefined,
-    undefined,
-    violation,
-  );
 }

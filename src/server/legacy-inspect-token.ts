@@ -7,9 +7,8 @@ import {
   type TokenService,
 } from "../../gen/agora/token/v1/token_service_pb.js";
 import { readBody, sendBodyTooLarge, sendJson } from "./json-response.js";
-import { LegacyInputError } from "./legacy-request.js";
+import { jsonObjectFromBody, LegacyInputError } from "./legacy-request.js";
 import type { NodeRequest, NodeResponse } from "./node-types.js";
-import { parseStrictJson } from "./strict-json.js";
 
 export interface LegacyInspectTokenOptions {
   service: ServiceImpl<typeof TokenService>;
@@ -38,19 +37,7 @@ export async function legacyInspectToken(
 
 /** The body is one JSON object (no repeated keys) whose `token` is a string. */
 export function inspectTokenRequestFromJson(bytes: Buffer): InspectTokenRequest {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new LegacyInputError("body must be UTF-8 encoded JSON");
-  }
-  const parsed = parseStrictJson(text);
-  if (parsed.kind === "invalid") throw new LegacyInputError(parsed.reason);
-  const body = parsed.value;
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new LegacyInputError("body must be a JSON object");
-  }
-  const token = (body as Record<string, unknown>).token ?? undefined;
+  const token = jsonObjectFromBody(bytes).token ?? undefined;
   if (token === undefined) throw new LegacyInputError("token is required");
   if (typeof token !== "string") throw new LegacyInputError("token must be a string");
   return create(InspectTokenRequestSchema, { token });

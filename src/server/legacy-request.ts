@@ -76,14 +76,8 @@ export function chatRequest(value: { uid: string; expireSeconds: number }): GetT
   return create(GetTokenRequestSchema, { request: { case: "chat", value } });
 }
 
-/** Field names of the `POST /getToken` body. */
-export const getTokenFieldNames: LegacyFieldNames = { expire_seconds: "expire" };
-
-/**
- * Turns the flat `POST /getToken` body into a `GetTokenRequest`. Strict: one JSON object, no
- * repeated keys, right JSON types; `null` counts as absent; unknown fields are ignored.
- */
-export function getTokenRequestFromJson(bytes: Buffer): GetTokenRequest {
+/** A legacy body: UTF-8, one strict JSON document (see `parseStrictJson`), an object. */
+export function jsonObjectFromBody(bytes: Buffer): Record<string, unknown> {
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -96,7 +90,18 @@ export function getTokenRequestFromJson(bytes: Buffer): GetTokenRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new LegacyInputError("body must be a JSON object");
   }
-  const fields = body as Record<string, unknown>;
+  return body as Record<string, unknown>;
+}
+
+/** Field names of the `POST /getToken` body. */
+export const getTokenFieldNames: LegacyFieldNames = { expire_seconds: "expire" };
+
+/**
+ * Turns the flat `POST /getToken` body into a `GetTokenRequest`. Strict: one JSON object, no
+ * repeated keys, right JSON types; `null` counts as absent; unknown fields are ignored.
+ */
+export function getTokenRequestFromJson(bytes: Buffer): GetTokenRequest {
+  const fields = jsonObjectFromBody(bytes);
   const tokenType = fields.tokenType ?? undefined;
   const kind = tokenTypes.find((candidate) => candidate === tokenType);
   if (kind === undefined) {
