@@ -138,7 +138,7 @@ function unframe(bytes: Buffer): Buffer {
   if ((bytes[0] ?? 0) & 1) {
     throw new ConnectError(
       "the request message is compressed without grpc-encoding",
-      Code.Internal,
+      Code.InvalidArgument,
     );
   }
   const length = bytes.readUInt32BE(1);
