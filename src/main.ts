@@ -1,12 +1,21 @@
 import { existsSync } from "node:fs";
 import { ConfigError, loadConfig } from "./load-config.js";
+import { redactSecrets } from "./redact-secrets.js";
 import { createServer } from "./server/create-server.js";
 import { createTokenService } from "./service.js";
 
-/** One JSON object per line on stdout (or stderr for errors). */
+/** Values that must never reach the log, whatever an error message quotes. */
+const secrets: string[] = [];
+
+/** One JSON object per line on stdout (or stderr for errors), with every secret redacted. */
 function log(level: "info" | "warn" | "error", msg: string, fields: object = {}): void {
   const line = JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields });
-  (level === "error" ? process.stderr : process.stdout).write(`${line}\n`);
+  (level === "error" ? process.stderr : process.stdout).write(`${redactSecrets(line, secrets)}\n`);
+}
+
+/** Logs an unexpected error (a bug, a throw from agora-token) with its stack. */
+function logInternalError(error: unknown): void {
+  log("error", "internal error", { error: error instanceof Error ? error.stack : String(error) });
 }
 
 async function main(): Promise<void> {
@@ -21,6 +30,7 @@ async function main(): Promise<void> {
     log("error", error.message, { problems: error.problems });
     process.exit(1);
   }
+  secrets.push(config.credentials.appCertificate);
   if (config.usingDemoCredentials) {
     log(
       "warn",
@@ -33,16 +43,14 @@ async function main(): Promise<void> {
 
   const service = createTokenService({
     credentials: config.credentials,
-    onInternalError: (error) =>
-      log("error", "internal error", {
-        error: error instanceof Error ? error.stack : String(error),
-      }),
+    onInternalError: logInternalError,
   });
   const server = createServer({
     service,
     cors: { allowOrigin: config.corsAllowOrigin },
     limits: config.limits,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+    onInternalError: logInternalError,
   });
   const address = await server.listen(config.port, config.host);
   log("info", `listening on ${address.address}:${address.port}`, {

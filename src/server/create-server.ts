@@ -2,13 +2,15 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo, Server as NetServer, Socket } from "node:net";
 import type { ConnectRouter, Interceptor, ServiceImpl } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
 import { type CorsOptions, createCors } from "./cors.js";
+import { enforceHttp2Timeouts } from "./http2-timeouts.js";
 import { sendJson } from "./json-response.js";
 import { legacyRoutes } from "./legacy-routes.js";
+import { http1ServerOptions, http2ServerOptions } from "./node-server-options.js";
 import type { NodeRequest, NodeResponse } from "./node-types.js";
 import { createOnePortListener } from "./one-port-listener.js";
+import { createRpcHandler } from "./rpc-handler.js";
 
 export interface ServerLimits {
   /** Largest request body or RPC message accepted, in bytes. */
@@ -19,6 +21,24 @@ export interface ServerLimits {
   requestTimeoutMs: number;
   /** How long an idle HTTP/1.1 keep-alive connection stays open, in ms. */
   keepAliveTimeoutMs: number;
+  /** Largest request header block (HTTP/1.1 → 431; HTTP/2 → stream reset), in bytes. */
+  maxHeaderBytes: number;
+  /** Most TCP connections open at once; further ones are closed as soon as they are accepted. */
+  maxConnections: number;
+  /** Most streams one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  http2MaxConcurrentStreams: number;
+  /** Memory one HTTP/2 session may use before new streams are refused, in MiB. */
+  http2MaxSessionMemoryMb: number;
+  /** Most entries in one HTTP/2 SETTINGS frame. */
+  http2MaxSettings: number;
+  /** Most unanswered HTTP/2 PINGs before the session is closed. */
+  http2MaxOutstandingPings: number;
+  /** Invalid HTTP/2 frames tolerated before the session is closed. */
+  http2MaxInvalidFrames: number;
+  /** Refused HTTP/2 streams tolerated before the session is closed (reset floods). */
+  http2MaxRejectedStreams: number;
+  /** How long an HTTP/2 connection without open streams stays open, in ms. */
+  http2IdleTimeoutMs: number;
 }
 
 export const defaultLimits: ServerLimits = {
@@ -26,6 +46,15 @@ export const defaultLimits: ServerLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
+  maxHeaderBytes: 16 * 1024,
+  maxConnections: 10_000,
+  http2MaxConcurrentStreams: 100,
+  http2MaxSessionMemoryMb: 10,
+  http2MaxSettings: 32,
+  http2MaxOutstandingPings: 10,
+  http2MaxInvalidFrames: 1_000,
+  http2MaxRejectedStreams: 100,
+  http2IdleTimeoutMs: 60_000,
 };
 
 export interface ServerOptions {
@@ -43,6 +72,11 @@ export interface ServerOptions {
    * returns true when it answered the request.
    */
   httpRoutes?: readonly HttpRoute[];
+  /**
+   * Receives unexpected errors (a bug, a failed accept): the caller only ever sees a generic
+   * error. Log them; they never contain the request's token.
+   */
+  onInternalError?: (error: unknown) => void;
 }
 
 /** Answers a request and returns true, or returns false to let the next route try. */
@@ -70,11 +104,12 @@ export function createServer({
   interceptors = [],
   routes = () => {},
   httpRoutes = [],
+  onInternalError = () => {},
 }: ServerOptions): TokenServer {
   const limits = { ...defaultLimits, ...limitOverrides };
   const applyCors = createCors(cors);
-  const legacy = legacyRoutes({ service, maxBodyBytes: limits.maxBodyBytes });
-  const adapter = connectNodeAdapter({
+  const legacy = legacyRoutes({ service, maxBodyBytes: limits.maxBodyBytes, onInternalError });
+  const adapter = createRpcHandler({
     routes: (router) => {
       router.service(TokenService, service);
       routes(router);
@@ -84,33 +119,39 @@ export function createServer({
     fallback: (req, res) => {
       if (!legacy(req, res)) sendJson(res, 404, { error: "not found" });
     },
+    onInternalError,
   });
 
   let draining = false;
   const handle = (req: NodeRequest, res: NodeResponse) => {
     // Tokens and errors about them are never to be cached by a browser or a proxy.
     res.setHeader("Cache-Control", "no-store");
-    if (applyCors(req, res)) return;
-    if (httpRoutes.some((route) => route(req, res))) return;
-    adapter(req, res);
+    try {
+      if (applyCors(req, res)) return;
+      if (httpRoutes.some((route) => route(req, res))) return;
+      adapter(req, res);
+    } catch (error) {
+      // A bug must cost one request, never the process.
+      onInternalError(error);
+      sendJson(res, 500, { error: "internal error" });
+    }
   };
 
-  const http1Server = http.createServer(
-    {
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-    },
-    handle,
-  );
-  const http2Server = http2.createServer({}, (req, res) => {
+  const http1Server = http.createServer(http1ServerOptions(limits), handle);
+  const http2Server = http2.createServer(http2ServerOptions(limits), (req, res) => {
     discardUnreadRequestOnEnd(req, res);
     handle(req, res);
+  });
+  enforceHttp2Timeouts(http2Server, {
+    headersTimeoutMs: limits.headersTimeoutMs,
+    idleTimeoutMs: limits.http2IdleTimeoutMs,
+    streamTimeoutMs: limits.requestTimeoutMs,
   });
   const listener = createOnePortListener({
     http1: http1Server,
     http2: http2Server,
     sniffTimeoutMs: limits.headersTimeoutMs,
+    maxConnections: limits.maxConnections,
   });
 
   const sockets = new Set<Socket>();
@@ -144,6 +185,8 @@ export function createServer({
         server.once("error", reject);
         server.listen(port, host, () => {
           server.off("error", reject);
+          // After listening, an error is a failed accept (EMFILE): report it, keep serving.
+          server.on("error", onInternalError);
           resolve(server.address() as AddressInfo);
         });
       });

@@ -11,13 +11,19 @@ export function sendJson(res: NodeResponse, status: number, body: object): void 
   res.end(json);
 }
 
-export type BodyResult = { kind: "ok"; bytes: Buffer } | { kind: "too-large" };
+export type BodyResult =
+  | { kind: "ok"; bytes: Buffer }
+  | { kind: "too-large" }
+  | { kind: "aborted" };
 
-/** Reads the whole body, or stops (pausing the request) as soon as it is larger than allowed. */
+/**
+ * Reads the whole body, or stops (pausing the request) as soon as it is larger than allowed.
+ * A request that breaks off (the client closed the connection or reset the stream) is "aborted".
+ */
 export function readBody(req: NodeRequest, maxBytes: number): Promise<BodyResult> {
   const declared = Number(req.headers["content-length"]);
   if (declared > maxBytes) return Promise.resolve({ kind: "too-large" });
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {
@@ -34,9 +40,9 @@ export function readBody(req: NodeRequest, maxBytes: number): Promise<BodyResult
       cleanUp();
       resolve({ kind: "ok", bytes: Buffer.concat(chunks, size) });
     };
-    const onError = (error: Error) => {
+    const onError = () => {
       cleanUp();
-      reject(error);
+      resolve({ kind: "aborted" });
     };
     const cleanUp = () => {
       req.off("data", onData);

@@ -21,6 +21,8 @@ export interface LegacyRoutesOptions {
   service: ServiceImpl<typeof TokenService>;
   /** Largest request body accepted, in bytes; larger ones get 413. */
   maxBodyBytes: number;
+  /** Receives unexpected errors; the caller gets a generic 500. */
+  onInternalError?: (error: unknown) => void;
 }
 
 /** Handles a request if it is a legacy route; returns false when the path is not one. */
@@ -49,7 +51,11 @@ const NUMERIC_UID = /^(0|[1-9][0-9]*)$/;
  * implementation that Connect serves: each parses its input, builds a `GetTokenRequest`, calls
  * `getToken`, and maps errors to HTTP through one table. No route validates or mints on its own.
  */
-export function legacyRoutes({ service, maxBodyBytes }: LegacyRoutesOptions): LegacyRoutes {
+export function legacyRoutes({
+  service,
+  maxBodyBytes,
+  onInternalError = () => {},
+}: LegacyRoutesOptions): LegacyRoutes {
   async function getToken(call: LegacyCall, request: GetTokenRequest, names: LegacyFieldNames) {
     const context = createHandlerContext({
       service: TokenService,
@@ -62,13 +68,16 @@ export function legacyRoutes({ service, maxBodyBytes }: LegacyRoutesOptions): Le
     try {
       return await service.getToken(request, context);
     } catch (error) {
-      throw withLegacyNames(error, names);
+      // Anything but a ConnectError is a bug, answered generically by sendError.
+      throw error instanceof ConnectError ? withLegacyNames(error, names) : error;
     }
   }
 
   const routes: LegacyRoute[] = [
     route("POST", "/getToken", async (call) => {
       const body = await readBody(call.req, maxBodyBytes);
+      // The client went away mid-body: nobody is left to answer.
+      if (body.kind === "aborted") return;
       if (body.kind === "too-large") {
         // Stop reading a body we will never use, once the answer has been sent.
         call.res.once("finish", () => call.req.destroy());
@@ -169,7 +178,7 @@ export function legacyRoutes({ service, maxBodyBytes }: LegacyRoutesOptions): Le
         param: (name) => params.get(name) ?? "",
         query: new URLSearchParams(query),
       })
-      .catch((error: unknown) => sendError(res, error));
+      .catch((error: unknown) => sendError(res, error, onInternalError));
     return true;
   };
 }
@@ -267,19 +276,25 @@ class LegacyCallError extends Error {
   }
 }
 
-function withLegacyNames(error: unknown, names: LegacyFieldNames): LegacyCallError {
-  const connectError = ConnectError.from(error);
-  const violation = ruleViolationOf(connectError);
-  const message = violation ? legacyMessage(violation, names) : connectError.rawMessage;
-  return new LegacyCallError(message, httpStatusFromCode(connectError.code));
+function withLegacyNames(error: ConnectError, names: LegacyFieldNames): LegacyCallError {
+  const violation = ruleViolationOf(error);
+  const message = violation ? legacyMessage(violation, names) : error.rawMessage;
+  return new LegacyCallError(message, httpStatusFromCode(error.code));
 }
 
-function sendError(res: NodeResponse, error: unknown): void {
+function sendError(
+  res: NodeResponse,
+  error: unknown,
+  onInternalError: (error: unknown) => void,
+): void {
   if (error instanceof LegacyInputError) sendJson(res, 400, { error: error.message });
   else if (error instanceof LegacyCallError) sendJson(res, error.status, { error: error.message });
-  else {
-    const connectError = ConnectError.from(error);
-    sendJson(res, httpStatusFromCode(connectError.code), { error: connectError.rawMessage });
+  else if (error instanceof ConnectError) {
+    sendJson(res, httpStatusFromCode(error.code), { error: error.rawMessage });
+  } else {
+    // A bug: its message may name internals, so the caller only learns that it happened.
+    onInternalError(error);
+    sendJson(res, 500, { error: "internal error" });
   }
 }
 
