@@ -46,10 +46,20 @@ import {
 
 /** Cases per protocol; raise it for long runs (`FUZZ_RUNS=50000 npx vitest run test/fuzz`). */
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2_000);
+/** Per protocol: about 2 ms a case here; generous for busy CI machines and long runs. */
+const TIMEOUT_MS = Math.max(60_000, RUNS * 30);
 const CERTIFICATE = new RegExp(SAMPLE.appCertificate, "i");
 
 let server: TestServer;
-let session: http2.ClientHttp2Session;
+let session: http2.ClientHttp2Session | undefined;
+/** The raw HTTP/2 session, reopened when the server closed it (an idle or unused session is). */
+function rawSession(): http2.ClientHttp2Session {
+  if (!session || session.closed || session.destroyed) {
+    session = http2.connect(server.baseUrl);
+    session.on("error", () => {});
+  }
+  return session;
+}
 let grpcJs: ProtocolClient;
 /** What the service reported as internal errors, and what anything wrote to the console. */
 const reported: unknown[] = [];
@@ -65,7 +75,6 @@ beforeAll(async () => {
     service: { onInternalError: (error) => reported.push(error) },
     onInternalError: (error) => reported.push(error),
   });
-  session = http2.connect(server.baseUrl);
   grpcJs = grpcJsClient(server.port);
 });
 
@@ -216,111 +225,137 @@ function fuzz<T>(arbitrary: fc.Arbitrary<T>, check: (input: T) => Promise<void>)
 }
 
 describe(`fuzz (${RUNS} cases per protocol)`, () => {
-  it("legacy POST /getToken: JSON values, strings, bytes, near-valid and valid bodies", async () => {
-    const input = fc.oneof(
-      {
-        weight: 3,
-        arbitrary: anyLegacyBody.map((body) => ({ text: JSON.stringify(body), valid: false })),
-      },
-      {
-        weight: 2,
-        arbitrary: validLegacyBody.map((body) => ({ text: JSON.stringify(body), valid: true })),
-      },
-      anyJsonText.map((text) => ({ text, valid: false })),
-      anyText.map((text) => ({ text, valid: false })),
-      anyBytes.map((bytes) => ({ text: Buffer.from(bytes), valid: false })),
-    );
-    await fuzz(input, async ({ text, valid }) => {
-      const response = await fetch(`${server.baseUrl}/getToken`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: text,
+  it(
+    "legacy POST /getToken: JSON values, strings, bytes, near-valid and valid bodies",
+    async () => {
+      const input = fc.oneof(
+        {
+          weight: 3,
+          arbitrary: anyLegacyBody.map((body) => ({ text: JSON.stringify(body), valid: false })),
+        },
+        {
+          weight: 2,
+          arbitrary: validLegacyBody.map((body) => ({ text: JSON.stringify(body), valid: true })),
+        },
+        anyJsonText.map((text) => ({ text, valid: false })),
+        anyText.map((text) => ({ text, valid: false })),
+        anyBytes.map((bytes) => ({ text: Buffer.from(bytes), valid: false })),
+      );
+      await fuzz(input, async ({ text, valid }) => {
+        const response = await fetch(`${server.baseUrl}/getToken`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: text,
+        });
+        const answer = await response.text();
+        expect(answer).not.toMatch(CERTIFICATE);
+        expect(response.status).toBeLessThan(500);
+        const json = JSON.parse(answer) as Record<string, string>;
+        if (response.status === 200) {
+          expect(Object.keys(json)).toEqual(["token"]);
+          const asked = askedFromLegacyBody(JSON.parse(text.toString()));
+          expect(asked, "minted a token for a body that asks for none").toBeDefined();
+          if (asked) expectTokenFor(String(json.token), asked);
+        } else {
+          expect([400, 413]).toContain(response.status);
+          expect(Object.keys(json)).toEqual(["error"]);
+          expectClearMessage(String(json.error));
+          expect(json.error).toMatch(/^(body|tokenType|channel|uid|role|expire) /);
+        }
+        if (valid) expect(response.status).toBe(200);
       });
-      const answer = await response.text();
-      expect(answer).not.toMatch(CERTIFICATE);
-      expect(response.status).toBeLessThan(500);
-      const json = JSON.parse(answer) as Record<string, string>;
-      if (response.status === 200) {
-        expect(Object.keys(json)).toEqual(["token"]);
-        const asked = askedFromLegacyBody(JSON.parse(text.toString()));
-        expect(asked, "minted a token for a body that asks for none").toBeDefined();
-        if (asked) expectTokenFor(String(json.token), asked);
-      } else {
-        expect([400, 413]).toContain(response.status);
-        expect(Object.keys(json)).toEqual(["error"]);
-        expectClearMessage(String(json.error));
-        expect(json.error).toMatch(/^(body|tokenType|channel|uid|role|expire) /);
-      }
-      if (valid) expect(response.status).toBe(200);
-    });
-  });
+    },
+    TIMEOUT_MS,
+  );
 
-  it("Connect JSON: requests from connect-node, and raw JSON values, strings and bytes", async () => {
-    const call = connectClient(
-      createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
-    );
-    const input = fc.oneof(
-      { weight: 3, arbitrary: anyRequest.map((request) => ({ request, raw: undefined })) },
-      anyJsonText.map((raw) => ({ request: undefined, raw })),
-      anyText.map((raw) => ({ request: undefined, raw })),
-      anyBytes.map((raw) => ({ request: undefined, raw: Buffer.from(raw) })),
-    );
-    await fuzz(input, async ({ request, raw }) => {
-      if (request) return checkClientOutcome(await call(request), jsonRoundTrip(request));
-      const body = Buffer.from(raw ?? "");
-      const response = await postRawHttp1(server.baseUrl, rawProtocols["connect json"], body);
-      checkRawOutcome("connect json", response, askedFromJsonText(body.toString("utf8")));
-    });
-  });
+  it(
+    "Connect JSON: requests from connect-node, and raw JSON values, strings and bytes",
+    async () => {
+      const call = connectClient(
+        createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
+      );
+      const input = fc.oneof(
+        { weight: 3, arbitrary: anyRequest.map((request) => ({ request, raw: undefined })) },
+        anyJsonText.map((raw) => ({ request: undefined, raw })),
+        anyText.map((raw) => ({ request: undefined, raw })),
+        anyBytes.map((raw) => ({ request: undefined, raw: Buffer.from(raw) })),
+      );
+      await fuzz(input, async ({ request, raw }) => {
+        if (request) return checkClientOutcome(await call(request), jsonRoundTrip(request));
+        const body = Buffer.from(raw ?? "");
+        const response = await postRawHttp1(server.baseUrl, rawProtocols["connect json"], body);
+        checkRawOutcome("connect json", response, askedFromJsonText(body.toString("utf8")));
+      });
+    },
+    TIMEOUT_MS,
+  );
 
-  it("Connect binary: requests from connect-node, near-valid and raw protobuf bytes", async () => {
-    const call = connectClient(
-      createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "2", useBinaryFormat: true }),
-    );
-    const input = fc.oneof(
-      { weight: 2, arbitrary: anyRequest.map((request) => ({ request, raw: undefined })) },
-      mutatedRequestBytes.map((raw) => ({ request: undefined, raw })),
-      anyBytes.map((raw) => ({ request: undefined, raw })),
-    );
-    await fuzz(input, async ({ request, raw }) => {
-      if (request) return checkClientOutcome(await call(request), binaryRoundTrip(request));
-      const body = raw ?? new Uint8Array();
-      const response = await postRawHttp2(session, rawProtocols["connect binary"], body);
-      checkRawOutcome("connect binary", response, askedFromBinary(body));
-    });
-  });
+  it(
+    "Connect binary: requests from connect-node, near-valid and raw protobuf bytes",
+    async () => {
+      const call = connectClient(
+        createConnectTransport({
+          baseUrl: server.baseUrl,
+          httpVersion: "2",
+          useBinaryFormat: true,
+        }),
+      );
+      const input = fc.oneof(
+        { weight: 2, arbitrary: anyRequest.map((request) => ({ request, raw: undefined })) },
+        mutatedRequestBytes.map((raw) => ({ request: undefined, raw })),
+        anyBytes.map((raw) => ({ request: undefined, raw })),
+      );
+      await fuzz(input, async ({ request, raw }) => {
+        if (request) return checkClientOutcome(await call(request), binaryRoundTrip(request));
+        const body = raw ?? new Uint8Array();
+        const response = await postRawHttp2(rawSession(), rawProtocols["connect binary"], body);
+        checkRawOutcome("connect binary", response, askedFromBinary(body));
+      });
+    },
+    TIMEOUT_MS,
+  );
 
-  it("gRPC: requests from @grpc/grpc-js, and framed, broken, compressed and raw bodies", async () => {
-    const input = fc.oneof(
-      { weight: 2, arbitrary: anyRequest.map((request) => ({ request, raw: undefined })) },
-      { weight: 3, arbitrary: grpcBody.map((raw) => ({ request: undefined, raw })) },
-    );
-    await fuzz(input, async ({ request, raw }) => {
-      if (request)
-        return checkClientOutcome(await grpcJs.getToken(request), binaryRoundTrip(request));
-      if (!raw) return;
-      const headers = raw.gzip ? { "grpc-encoding": "gzip" } : {};
-      const response = await postRawHttp2(session, rawProtocols.grpc, raw.body, headers);
-      checkRawOutcome("grpc", response, askedFromGrpcBody(raw.body, raw.gzip));
-    });
-  });
+  it(
+    "gRPC: requests from @grpc/grpc-js, and framed, broken, compressed and raw bodies",
+    async () => {
+      const input = fc.oneof(
+        { weight: 2, arbitrary: anyRequest.map((request) => ({ request, raw: undefined })) },
+        { weight: 3, arbitrary: grpcBody.map((raw) => ({ request: undefined, raw })) },
+      );
+      await fuzz(input, async ({ request, raw }) => {
+        if (request)
+          return checkClientOutcome(await grpcJs.getToken(request), binaryRoundTrip(request));
+        if (!raw) return;
+        const headers = raw.gzip ? { "grpc-encoding": "gzip" } : {};
+        const response = await postRawHttp2(rawSession(), rawProtocols.grpc, raw.body, headers);
+        checkRawOutcome("grpc", response, askedFromGrpcBody(raw.body, raw.gzip));
+      });
+    },
+    TIMEOUT_MS,
+  );
 
-  it("gRPC-Web: requests from connect-node, and framed, broken and raw bodies", async () => {
-    const call = connectClient(
-      createGrpcWebTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
-    );
-    const input = fc.oneof(
-      { weight: 2, arbitrary: anyRequest.map((request) => ({ request, raw: undefined })) },
-      {
-        weight: 3,
-        arbitrary: grpcBody.filter(({ gzip }) => !gzip).map((raw) => ({ request: undefined, raw })),
-      },
-    );
-    await fuzz(input, async ({ request, raw }) => {
-      if (request) return checkClientOutcome(await call(request), binaryRoundTrip(request));
-      if (!raw) return;
-      const response = await postRawHttp1(server.baseUrl, rawProtocols["grpc-web"], raw.body);
-      checkRawOutcome("grpc-web", response, askedFromGrpcBody(raw.body, false));
-    });
-  });
+  it(
+    "gRPC-Web: requests from connect-node, and framed, broken and raw bodies",
+    async () => {
+      const call = connectClient(
+        createGrpcWebTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
+      );
+      const input = fc.oneof(
+        { weight: 2, arbitrary: anyRequest.map((request) => ({ request, raw: undefined })) },
+        {
+          weight: 3,
+          arbitrary: grpcBody
+            .filter(({ gzip }) => !gzip)
+            .map((raw) => ({ request: undefined, raw })),
+        },
+      );
+      await fuzz(input, async ({ request, raw }) => {
+        if (request) return checkClientOutcome(await call(request), binaryRoundTrip(request));
+        if (!raw) return;
+        const response = await postRawHttp1(server.baseUrl, rawProtocols["grpc-web"], raw.body);
+        checkRawOutcome("grpc-web", response, askedFromGrpcBody(raw.body, false));
+      });
+    },
+    TIMEOUT_MS,
+  );
 });

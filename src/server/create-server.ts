@@ -123,6 +123,8 @@ export function createServer({
   });
 
   let draining = false;
+  /** Set when the drain's grace period ends: from then on, idle connections are closed at once. */
+  let graceOver = false;
   const handle = (req: NodeRequest, res: NodeResponse) => {
     // Tokens and errors about them are never to be cached by a browser or a proxy.
     res.setHeader("Cache-Control", "no-store");
@@ -173,7 +175,7 @@ export function createServer({
     http1Responses.add(res);
     res.once("close", () => http1Responses.delete(res));
     res.once("finish", () => {
-      if (draining) setImmediate(() => http1Server.closeIdleConnections());
+      if (graceOver) setImmediate(() => http1Server.closeIdleConnections());
     });
   });
 
@@ -197,19 +199,42 @@ export function createServer({
     },
   };
 
+  /**
+   * Closing an idle HTTP/1.1 keep-alive connection races with the request a client may be
+   * sending on it right then, which is lost (HTTP/1.1 has no GOAWAY). So for a grace period,
+   * HTTP/1.1 connections already open still take requests, each answered with
+   * "Connection: close"; only then are the idle ones closed. HTTP/2 sessions get their GOAWAY at
+   * once: a stream in flight then is refused (REFUSED_STREAM, safe to retry), and Node offers no
+   * shutdown notice (a first GOAWAY that still accepts streams) to avoid that.
+   */
   async function drain(): Promise<void> {
     draining = true;
     const stopped = closeListener(listener.server);
-    listener.closeUnsniffed();
     for (const res of http1Responses) if (!res.headersSent) res.shouldKeepAlive = false;
-    http1Server.closeIdleConnections();
     for (const session of sessions) session.close();
     const deadline = setTimeout(() => {
       for (const socket of sockets) socket.destroy();
     }, shutdownTimeoutMs);
+    await graceOrAllClosed(sockets, Math.min(DRAIN_GRACE_MS, shutdownTimeoutMs));
+    graceOver = true;
+    listener.closeUnsniffed();
+    http1Server.closeIdleConnections();
     await Promise.all([stopped, allClosed(sockets)]);
     clearTimeout(deadline);
   }
+}
+
+/** How long open HTTP/1.1 connections may still send requests once a shutdown began, in ms. */
+const DRAIN_GRACE_MS = 500;
+
+function graceOrAllClosed(sockets: Set<Socket>, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, graceMs);
+    allClosed(sockets).then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** The most of an unwanted HTTP/2 request body read and discarded before the stream is reset. */

@@ -1,13 +1,9 @@
 import * as http2 from "node:http2";
-import type { Socket } from "node:net";
-
-/** How long the peer of a closed session has to close its side of the socket, in ms. */
-const SOCKET_END_GRACE_MS = 1_000;
 
 export interface Http2TimeoutOptions {
   /** A new session must open its first stream within this time, in ms. */
   headersTimeoutMs: number;
-  /** A session without open streams for this long is closed (GOAWAY), in ms. */
+  /** A session without open streams for this long is closed (GOAWAY, then the socket), in ms. */
   idleTimeoutMs: number;
   /** A stream still open after this long is reset (CANCEL), in ms. */
   streamTimeoutMs: number;
@@ -22,18 +18,13 @@ export function enforceHttp2Timeouts(
   server: http2.Http2Server,
   { headersTimeoutMs, idleTimeoutMs, streamTimeoutMs }: Http2TimeoutOptions,
 ): void {
-  server.on("connection", (socket: Socket) => {
-    // Closing a session only ends our side of its socket, and a peer that never ends its own
-    // (a slowloris) would hold the socket open: destroy it after a moment.
-    socket.once("finish", () => {
-      const timer = setTimeout(() => socket.destroy(), SOCKET_END_GRACE_MS);
-      socket.once("close", () => clearTimeout(timer));
-    });
-  });
   server.on("session", (session) => {
     let openStreams = 0;
+    // destroy() still sends GOAWAY (NO_ERROR). close() would wait for the peer, and when the
+    // peer has begun a HEADERS frame that it never finishes, Node 20 then reports the socket
+    // closed while its file descriptor stays open for good.
     const closeIdle = () => {
-      if (openStreams === 0) session.close();
+      if (openStreams === 0) session.destroy();
     };
     let idleTimer = setTimeout(closeIdle, headersTimeoutMs);
     session.on("stream", (stream) => {
