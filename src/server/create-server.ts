@@ -73,8 +73,8 @@ export interface ServerOptions {
    */
   httpRoutes?: readonly HttpRoute[];
   /**
-   * Receives unexpected errors (a bug, a failed accept): the caller only ever sees a generic
-   * error. Log them; they never contain the request's token.
+   * Receives unexpected errors (a bug, a failed accept) that callers only see as a generic
+   * `Internal` or 500. Log them, with secrets redacted (main.ts does).
    */
   onInternalError?: (error: unknown) => void;
 }
