@@ -234,3 +234,77 @@ describe("HTTP/2 timeouts", () => {
     expect(stream.rstCode).toBe(http2.constants.NGHTTP2_CANCEL);
   });
 });
+
+describe("HTTP/2 floods", () => {
+  const PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+  const GOAWAY = 0x7;
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ limits: { http2IdleTimeoutMs: 500 } });
+  });
+  afterAll(() => server.close());
+
+  function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
+    const header = Buffer.alloc(9);
+    header.writeUIntBE(payload.length, 0, 3);
+    header.writeUInt8(type, 3);
+    header.writeUInt8(flags, 4);
+    header.writeUInt32BE(stream, 5);
+    return Buffer.concat([header, payload]);
+  }
+
+  /** Sends the preface, then `chunks` as fast as the socket takes them; returns what came back. */
+  async function flood(chunks: Buffer[], readWhileSending: boolean): Promise<Buffer> {
+    const socket = await openSocket(server.port);
+    const received: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => received.push(chunk));
+    if (!readWhileSending) socket.pause();
+    socket.write(Buffer.concat([PREFACE, frame(0x4, 0, 0, Buffer.alloc(0))]));
+    for (const chunk of chunks) if (!socket.destroyed) socket.write(chunk);
+    // Reading now lets the client see the GOAWAY and the close.
+    socket.resume();
+    await closed(socket);
+    return Buffer.concat(received);
+  }
+
+  /** The error codes of the GOAWAY frames in `bytes`. */
+  function goawayCodes(bytes: Buffer): number[] {
+    const codes: number[] = [];
+    for (let offset = 0; offset + 9 <= bytes.length; offset += 9 + bytes.readUIntBE(offset, 3)) {
+      if (bytes.readUInt8(offset + 3) === GOAWAY) codes.push(bytes.readUInt32BE(offset + 13));
+    }
+    return codes;
+  }
+
+  it("closes a connection that floods PINGs without reading the answers, and keeps serving", async () => {
+    const pings = Buffer.concat(
+      Array.from({ length: 1000 }, () => frame(0x6, 0, 0, Buffer.alloc(8))),
+    );
+    const received = await flood(
+      Array.from({ length: 50 }, () => pings),
+      false,
+    );
+    expect(goawayCodes(received)[0]).not.toBe(http2.constants.NGHTTP2_NO_ERROR);
+    expect((await fetch(`${server.baseUrl}/ping`)).status).toBe(200);
+  });
+
+  it("stops a rapid-reset flood (HEADERS then RST_STREAM); the idle timeout then closes the socket Node leaves open", async () => {
+    // :method GET, :scheme http, :path / (static table), :authority "x".
+    const headerBlock = Buffer.from([0x82, 0x86, 0x84, 0x41, 0x01, 0x78]);
+    const batches = Array.from({ length: 5 }, (_, batch) =>
+      Buffer.concat(
+        Array.from({ length: 1000 }, (_, index) => {
+          const stream = 1 + 2 * (batch * 1000 + index);
+          return Buffer.concat([
+            frame(0x1, 0x4 | 0x1, stream, headerBlock),
+            frame(0x3, 0, stream, Buffer.from([0, 0, 0, http2.constants.NGHTTP2_CANCEL])),
+          ]);
+        }),
+      ),
+    );
+    const received = await flood(batches, true);
+    // nghttp2 cut the session itself (an error code) before the idle timeout (NO_ERROR) closed it.
+    expect(goawayCodes(received)[0]).not.toBe(http2.constants.NGHTTP2_NO_ERROR);
+    expect((await fetch(`${server.baseUrl}/ping`)).status).toBe(200);
+  });
+});
