@@ -68,6 +68,15 @@ async function main(): Promise<void> {
   process.once("SIGINT", shutdown);
 }
 
+// A bug that escapes every handler still ends the process, as Node would, but through the log
+// (one JSON line, secrets redacted) rather than a raw stack on stderr.
+for (const event of ["uncaughtException", "unhandledRejection"] as const) {
+  process.on(event, (error: unknown) => {
+    log("error", event, { error: error instanceof Error ? error.stack : String(error) });
+    process.exit(1);
+  });
+}
+
 main().catch((error: unknown) => {
   log("error", "failed to start", {
     error: error instanceof Error ? error.message : String(error),

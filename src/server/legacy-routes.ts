@@ -178,7 +178,8 @@ export function legacyRoutes({
         param: (name) => params.get(name) ?? "",
         query: new URLSearchParams(query),
       })
-      .catch((error: unknown) => sendError(res, error, onInternalError));
+      .catch((error: unknown) => sendError(res, error, onInternalError))
+      .catch(onInternalError);
     return true;
   };
 }
