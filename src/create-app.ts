@@ -62,6 +62,8 @@ export function createApp({
   httpRoutes = [],
   tokenService = {},
 }: AppOptions): App {
+  // Bugs: the caller gets a generic `internal`; the detail goes to the (redacted) log.
+  const reportInternalError = (error: unknown) => logger.error({ err: error }, "internal error");
   const metrics = createMetrics();
   const observer = createRequestObserver({ logger, metrics });
   const accessControl = createAccessControl(config, (level, msg, fields = {}) =>
@@ -78,11 +80,12 @@ export function createApp({
   const service = createTokenService({
     ...tokenService,
     credentials: config.credentials,
-    onInternalError: (error) => logger.error({ err: error }, "internal error"),
+    onInternalError: reportInternalError,
   });
   const metricsServer =
     config.metricsPort === undefined ? undefined : createMetricsServer(metrics.registry);
   const server = createServer({
+    onInternalError: reportInternalError,
     service: observer.observeService(service),
     cors: { allowOrigin: config.corsAllowOrigin },
     limits: config.limits,

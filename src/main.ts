@@ -19,7 +19,19 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const output = await logDestination(config.logFormat);
-  const logger = createLogger({ level: config.logLevel, destination: output.destination });
+  const logger = createLogger({
+    level: config.logLevel,
+    destination: output.destination,
+    secrets: [config.credentials.appCertificate],
+  });
+  // A bug that escapes every handler still ends the process, as Node would, but through the log
+  // (one line, secrets redacted) rather than a raw stack on stderr.
+  for (const event of ["uncaughtException", "unhandledRejection"] as const) {
+    process.on(event, (error: unknown) => {
+      logger.fatal({ err: error }, event);
+      process.exit(1);
+    });
+  }
   if (output.kind !== config.logFormat) {
     logger.warn("LOG_FORMAT is pretty but pino-pretty is not installed: logging JSON");
   }

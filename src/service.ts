@@ -45,12 +45,14 @@ export function createTokenService({
   });
   return {
     getToken(request) {
-      const tokenRequest = tokenRequestFromProto(request);
-      if (tokenRequest.kind === "invalid") throw violationError(tokenRequest.violation);
       let result: ReturnType<typeof minter.mint>;
       try {
+        const tokenRequest = tokenRequestFromProto(request);
+        if (tokenRequest.kind === "invalid") throw violationError(tokenRequest.violation);
         result = minter.mint(tokenRequest.request);
       } catch (error) {
+        if (error instanceof ConnectError) throw error;
+        // A bug or a throw from agora-token: the detail goes to the log, never to the caller.
         onInternalError(error);
         throw new ConnectError("internal error while minting the token", Code.Internal);
       }

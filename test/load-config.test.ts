@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, DEMO_CREDENTIALS, loadConfig } from "../src/load-config.js";
+import { defaultLimits } from "../src/server/create-server.js";
 import { SAMPLE } from "./support/decode-token.js";
 
 const APP_ID = "0123456789abcdef0123456789ABCDEF";
@@ -28,7 +29,7 @@ describe("loadConfig()", () => {
   it("defaults to 0.0.0.0:8080, no cross-origin access and the documented limits", () => {
     const config = loadConfig({ APP_ID, APP_CERTIFICATE: CERT });
     expect(config).toMatchObject({ host: "0.0.0.0", port: 8080, corsAllowOrigin: [] });
-    expect(config.limits).toEqual({
+    expect(config.limits).toMatchObject({
       maxBodyBytes: 16_384,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
@@ -101,7 +102,7 @@ describe("loadConfig()", () => {
       KEEP_ALIVE_TIMEOUT_MS: "4000",
       SHUTDOWN_TIMEOUT_MS: "500",
     });
-    expect(config.limits).toEqual({
+    expect(config.limits).toMatchObject({
       maxBodyBytes: 1024,
       headersTimeoutMs: 2000,
       requestTimeoutMs: 3000,
@@ -117,6 +118,73 @@ describe("loadConfig()", () => {
     expect(problemsOf({ WORKERS: "0" })).toEqual(["WORKERS must be a whole number from 1 to 64"]);
     expect(problemsOf({ WORKERS: "many" })).toEqual([
       "WORKERS must be a whole number from 1 to 64",
+    ]);
+  });
+
+  it("defaults the connection and HTTP/2 limits to the server's documented ones", () => {
+    const { limits } = loadConfig({});
+    expect(limits).toEqual(defaultLimits);
+    expect(limits).toMatchObject({
+      maxHeaderBytes: 16_384,
+      maxConnections: 10_000,
+      http2MaxConcurrentStreams: 100,
+      http2MaxSessionMemoryMb: 10,
+      http2MaxSettings: 32,
+      http2MaxOutstandingPings: 10,
+      http2MaxInvalidFrames: 1_000,
+      http2MaxRejectedStreams: 100,
+      http2IdleTimeoutMs: 60_000,
+    });
+  });
+
+  it("reads the connection and HTTP/2 limits from the environment", () => {
+    const { limits } = loadConfig({
+      MAX_HEADER_BYTES: "8192",
+      MAX_CONNECTIONS: "500",
+      HTTP2_MAX_CONCURRENT_STREAMS: "50",
+      HTTP2_MAX_SESSION_MEMORY_MB: "4",
+      HTTP2_MAX_SETTINGS: "16",
+      HTTP2_MAX_OUTSTANDING_PINGS: "5",
+      HTTP2_MAX_INVALID_FRAMES: "0",
+      HTTP2_MAX_REJECTED_STREAMS: "20",
+      HTTP2_IDLE_TIMEOUT_MS: "30000",
+    });
+    expect(limits).toMatchObject({
+      maxHeaderBytes: 8192,
+      maxConnections: 500,
+      http2MaxConcurrentStreams: 50,
+      http2MaxSessionMemoryMb: 4,
+      http2MaxSettings: 16,
+      http2MaxOutstandingPings: 5,
+      http2MaxInvalidFrames: 0,
+      http2MaxRejectedStreams: 20,
+      http2IdleTimeoutMs: 30_000,
+    });
+  });
+
+  it("names every connection or HTTP/2 limit that is out of range", () => {
+    expect(
+      problemsOf({
+        MAX_HEADER_BYTES: "100",
+        MAX_CONNECTIONS: "0",
+        HTTP2_MAX_CONCURRENT_STREAMS: "-1",
+        HTTP2_MAX_SESSION_MEMORY_MB: "0",
+        HTTP2_MAX_SETTINGS: "x",
+        HTTP2_MAX_OUTSTANDING_PINGS: "0",
+        HTTP2_MAX_INVALID_FRAMES: "1.5",
+        HTTP2_MAX_REJECTED_STREAMS: "100001",
+        HTTP2_IDLE_TIMEOUT_MS: "50",
+      }),
+    ).toEqual([
+      "MAX_HEADER_BYTES must be a whole number from 1024 to 1048576",
+      "MAX_CONNECTIONS must be a whole number from 1 to 1000000",
+      "HTTP2_MAX_CONCURRENT_STREAMS must be a whole number from 1 to 10000",
+      "HTTP2_MAX_SESSION_MEMORY_MB must be a whole number from 1 to 1024",
+      "HTTP2_MAX_SETTINGS must be a whole number from 1 to 1000",
+      "HTTP2_MAX_OUTSTANDING_PINGS must be a whole number from 1 to 1000",
+      "HTTP2_MAX_INVALID_FRAMES must be a whole number from 0 to 100000",
+      "HTTP2_MAX_REJECTED_STREAMS must be a whole number from 0 to 100000",
+      "HTTP2_IDLE_TIMEOUT_MS must be a whole number from 100 to 3600000",
     ]);
   });
 });

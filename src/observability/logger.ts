@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from "pino";
+import { redactSecrets } from "../redact-secrets.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -23,10 +24,17 @@ export interface LoggerOptions {
   level?: LogLevel;
   /** Where lines go; stdout, written synchronously so that nothing is lost on exit, by default. */
   destination?: DestinationStream;
+  /** Values replaced by `[redacted]` wherever they appear in a line (the App Certificate). */
+  secrets?: readonly string[];
 }
 
 /** A pino logger writing JSON lines with an ISO time and the level by name (`"level":"info"`). */
-export function createLogger({ level = "info", destination }: LoggerOptions = {}): Logger {
+export function createLogger({
+  level = "info",
+  destination,
+  secrets = [],
+}: LoggerOptions = {}): Logger {
+  const output = destination ?? pino.destination({ dest: 1, sync: true });
   return pino(
     {
       level,
@@ -34,7 +42,9 @@ export function createLogger({ level = "info", destination }: LoggerOptions = {}
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
     },
-    destination ?? pino.destination({ dest: 1, sync: true }),
+    secrets.length === 0
+      ? output
+      : { write: (line: string) => output.write(redactSecrets(line, secrets)) },
   );
 }
 

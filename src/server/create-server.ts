@@ -8,16 +8,18 @@ import {
   type Interceptor,
   type ServiceImpl,
 } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
 import { type CallGuard, callGuardInterceptor } from "./call-guard.js";
 import { clientAddressKey, clientAddressOf, type TrustProxy } from "./client-address.js";
 import { type CorsOptions, createCors } from "./cors.js";
 import { getTokenFastPath } from "./get-token-fast-path.js";
+import { enforceHttp2Timeouts } from "./http2-timeouts.js";
 import { sendJson } from "./json-response.js";
 import { legacyRoutes } from "./legacy-routes.js";
+import { http1ServerOptions, http2ServerOptions } from "./node-server-options.js";
 import type { NodeRequest, NodeResponse } from "./node-types.js";
 import { createOnePortListener } from "./one-port-listener.js";
+import { createRpcHandler } from "./rpc-handler.js";
 
 export interface ServerLimits {
   /** Largest request body or RPC message accepted, in bytes. */
@@ -28,6 +30,24 @@ export interface ServerLimits {
   requestTimeoutMs: number;
   /** How long an idle HTTP/1.1 keep-alive connection stays open, in ms. */
   keepAliveTimeoutMs: number;
+  /** Largest request header block (HTTP/1.1 → 431; HTTP/2 → stream reset), in bytes. */
+  maxHeaderBytes: number;
+  /** Most TCP connections open at once; further ones are closed as soon as they are accepted. */
+  maxConnections: number;
+  /** Most streams one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  http2MaxConcurrentStreams: number;
+  /** Memory one HTTP/2 session may use before new streams are refused, in MiB. */
+  http2MaxSessionMemoryMb: number;
+  /** Most entries in one HTTP/2 SETTINGS frame. */
+  http2MaxSettings: number;
+  /** Most unanswered HTTP/2 PINGs before the session is closed. */
+  http2MaxOutstandingPings: number;
+  /** Invalid HTTP/2 frames tolerated before the session is closed. */
+  http2MaxInvalidFrames: number;
+  /** Refused HTTP/2 streams tolerated before the session is closed (reset floods). */
+  http2MaxRejectedStreams: number;
+  /** How long an HTTP/2 connection without open streams stays open, in ms. */
+  http2IdleTimeoutMs: number;
 }
 
 export const defaultLimits: ServerLimits = {
@@ -35,6 +55,15 @@ export const defaultLimits: ServerLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
+  maxHeaderBytes: 16 * 1024,
+  maxConnections: 10_000,
+  http2MaxConcurrentStreams: 100,
+  http2MaxSessionMemoryMb: 10,
+  http2MaxSettings: 32,
+  http2MaxOutstandingPings: 10,
+  http2MaxInvalidFrames: 1_000,
+  http2MaxRejectedStreams: 100,
+  http2IdleTimeoutMs: 60_000,
 };
 
 export interface ServerOptions {
@@ -64,6 +93,11 @@ export interface ServerOptions {
    * reach the Connect interceptors and handlers, and the service calls of the legacy routes.
    */
   onRequest?: (req: NodeRequest, res: NodeResponse) => ContextValues | undefined;
+  /**
+   * Receives unexpected errors (a bug, a failed accept) that callers only see as a generic
+   * `Internal` or 500. Log them, with secrets redacted (main.ts does).
+   */
+  onInternalError?: (error: unknown) => void;
 }
 
 /** Answers a request and returns true, or returns false to let the next route try. */
@@ -94,6 +128,7 @@ export function createServer({
   callGuard,
   trustProxy = false,
   onRequest = () => undefined,
+  onInternalError = () => {},
 }: ServerOptions): TokenServer {
   const limits = { ...defaultLimits, ...limitOverrides };
   const applyCors = createCors(cors);
@@ -107,9 +142,10 @@ export function createServer({
     service,
     maxBodyBytes: limits.maxBodyBytes,
     contextValues,
+    onInternalError,
     ...(callGuard && { callGuard }),
   });
-  const adapter = connectNodeAdapter({
+  const adapter = createRpcHandler({
     routes: (router) => {
       router.service(TokenService, service);
       routes(router);
@@ -120,43 +156,57 @@ export function createServer({
     fallback: (req, res) => {
       if (!legacy(req, res)) sendJson(res, 404, { error: "not found" });
     },
+    onInternalError,
   });
 
   // The fast path runs the call guard but no other interceptors: only without them.
   const fastPath =
     interceptors.length === 0
-      ? getTokenFastPath({ service, callGuard, maxBodyBytes: limits.maxBodyBytes, contextValues })
+      ? getTokenFastPath({
+          service,
+          callGuard,
+          maxBodyBytes: limits.maxBodyBytes,
+          contextValues,
+          onInternalError,
+        })
       : () => false;
 
   let draining = false;
+  /** Set when the drain's grace period ends: from then on, idle connections are closed at once. */
+  let graceOver = false;
   const handle = (req: NodeRequest, res: NodeResponse) => {
     const values = onRequest(req, res) ?? createContextValues();
     values.set(clientAddressKey, clientAddressOf(req, trustProxy));
     requestValues.set(req, values);
     // Tokens and errors about them are never to be cached by a browser or a proxy.
     res.setHeader("Cache-Control", "no-store");
-    if (applyCors(req, res)) return;
-    if (httpRoutes.some((route) => route(req, res))) return;
-    if (fastPath(req, res)) return;
-    adapter(req, res);
+    try {
+      if (applyCors(req, res)) return;
+      if (httpRoutes.some((route) => route(req, res))) return;
+      if (fastPath(req, res)) return;
+      adapter(req, res);
+    } catch (error) {
+      // A bug must cost one request, never the process.
+      onInternalError(error);
+      sendJson(res, 500, { error: "internal error" });
+    }
   };
 
-  const http1Server = http.createServer(
-    {
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-    },
-    handle,
-  );
-  const http2Server = http2.createServer({}, (req, res) => {
+  const http1Server = http.createServer(http1ServerOptions(limits), handle);
+  const http2Server = http2.createServer(http2ServerOptions(limits), (req, res) => {
     discardUnreadRequestOnEnd(req, res);
     handle(req, res);
+  });
+  enforceHttp2Timeouts(http2Server, {
+    headersTimeoutMs: limits.headersTimeoutMs,
+    idleTimeoutMs: limits.http2IdleTimeoutMs,
+    streamTimeoutMs: limits.requestTimeoutMs,
   });
   const listener = createOnePortListener({
     http1: http1Server,
     http2: http2Server,
     sniffTimeoutMs: limits.headersTimeoutMs,
+    maxConnections: limits.maxConnections,
   });
 
   const sockets = new Set<Socket>();
@@ -178,7 +228,7 @@ export function createServer({
     http1Responses.add(res);
     res.once("close", () => http1Responses.delete(res));
     res.once("finish", () => {
-      if (draining) setImmediate(() => http1Server.closeIdleConnections());
+      if (graceOver) setImmediate(() => http1Server.closeIdleConnections());
     });
   });
 
@@ -190,6 +240,8 @@ export function createServer({
         server.once("error", reject);
         server.listen(port, host, () => {
           server.off("error", reject);
+          // After listening, an error is a failed accept (EMFILE): report it, keep serving.
+          server.on("error", onInternalError);
           resolve(server.address() as AddressInfo);
         });
       });
@@ -200,19 +252,42 @@ export function createServer({
     },
   };
 
+  /**
+   * Closing an idle HTTP/1.1 keep-alive connection races with the request a client may be
+   * sending on it right then, which is lost (HTTP/1.1 has no GOAWAY). So for a grace period,
+   * HTTP/1.1 connections already open still take requests, each answered with
+   * "Connection: close"; only then are the idle ones closed. HTTP/2 sessions get their GOAWAY at
+   * once: a stream in flight then is refused (REFUSED_STREAM, safe to retry), and Node offers no
+   * shutdown notice (a first GOAWAY that still accepts streams) to avoid that.
+   */
   async function drain(): Promise<void> {
     draining = true;
     const stopped = closeListener(listener.server);
-    listener.closeUnsniffed();
     for (const res of http1Responses) if (!res.headersSent) res.shouldKeepAlive = false;
-    http1Server.closeIdleConnections();
     for (const session of sessions) session.close();
     const deadline = setTimeout(() => {
       for (const socket of sockets) socket.destroy();
     }, shutdownTimeoutMs);
+    await graceOrAllClosed(sockets, Math.min(DRAIN_GRACE_MS, shutdownTimeoutMs));
+    graceOver = true;
+    listener.closeUnsniffed();
+    http1Server.closeIdleConnections();
     await Promise.all([stopped, allClosed(sockets)]);
     clearTimeout(deadline);
   }
+}
+
+/** How long open HTTP/1.1 connections may still send requests once a shutdown began, in ms. */
+const DRAIN_GRACE_MS = 500;
+
+function graceOrAllClosed(sockets: Set<Socket>, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, graceMs);
+    allClosed(sockets).then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** The most of an unwanted HTTP/2 request body read and discarded before the stream is reset. */

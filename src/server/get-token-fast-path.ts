@@ -24,6 +24,8 @@ export interface GetTokenFastPathOptions {
   callGuard: CallGuard | undefined;
   maxBodyBytes: number;
   contextValues: (req: NodeRequest) => ContextValues;
+  /** Receives what was thrown that is no ConnectError (a bug); the caller sees `internal`. */
+  onInternalError: (error: unknown) => void;
 }
 
 /** The wire formats the fast path answers itself; anything else goes to connect-node. */
@@ -47,13 +49,17 @@ export function getTokenFastPath({
   callGuard,
   maxBodyBytes,
   contextValues,
+  onInternalError,
 }: GetTokenFastPathOptions): (req: NodeRequest, res: NodeResponse) => boolean {
   return (req, res) => {
     if (req.method !== "POST" || req.url !== PATH) return false;
     const wire = wireOf(req);
     if (wire === undefined) return false;
-    answer(req, res, wire).catch(() => {
-      // The answer could not be written (the client went away): nothing left to tell.
+    answer(req, res, wire).catch((error: unknown) => {
+      // Writing the answer failed: a bug unless the client has gone. Never leave it hanging.
+      if (res.writableEnded) return;
+      onInternalError(error);
+      res.destroy();
     });
     return true;
   };
@@ -61,6 +67,8 @@ export function getTokenFastPath({
   async function answer(req: NodeRequest, res: NodeResponse, wire: Wire): Promise<void> {
     try {
       const body = await readBody(req, maxBodyBytes);
+      // The client went away mid-body: nobody is left to answer.
+      if (body.kind === "aborted") return;
       if (body.kind === "too-large") {
         throw new ConnectError(
           `message size is larger than configured readMaxBytes ${maxBodyBytes}`,
@@ -81,7 +89,12 @@ export function getTokenFastPath({
       const response = create(GetTokenResponseSchema, await service.getToken(request, context));
       writeSuccess(res, wire, response);
     } catch (error) {
-      writeError(res, wire, ConnectError.from(error));
+      if (error instanceof ConnectError) {
+        writeError(res, wire, error);
+      } else {
+        onInternalError(error);
+        writeError(res, wire, new ConnectError("internal error", Code.Internal));
+      }
     }
   }
 }
@@ -108,23 +121,25 @@ function wireOf(req: NodeRequest): Wire | undefined {
 }
 
 function decodeRequest(wire: Wire, bytes: Buffer): GetTokenRequest {
-  try {
-    switch (wire) {
-      case "connect-json":
-        return fromJsonString(
-          GetTokenRequestSchema,
-          new TextDecoder("utf-8", { fatal: true }).decode(bytes),
-        );
-      case "connect-proto":
-        return fromBinary(GetTokenRequestSchema, bytes);
-      case "grpc":
-      case "grpc-web":
-        return fromBinary(GetTokenRequestSchema, unframe(bytes));
+  if (wire === "connect-json") {
+    try {
+      const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      return fromJsonString(GetTokenRequestSchema, text);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ConnectError(
+        `cannot decode message ${GetTokenRequestSchema.typeName} from JSON: ${reason}`,
+        Code.InvalidArgument,
+      );
     }
-  } catch (error) {
-    if (error instanceof ConnectError) throw error;
+  }
+  const message = wire === "connect-proto" ? bytes : unframe(bytes);
+  try {
+    return fromBinary(GetTokenRequestSchema, message);
+  } catch {
+    // The words of check-request-message.ts, which answers the same for connect-node's path.
     throw new ConnectError(
-      `cannot decode the request message of ${TokenService.typeName}.GetToken`,
+      `the request message is not a valid ${GetTokenRequestSchema.typeName} in protobuf binary`,
       Code.InvalidArgument,
     );
   }
@@ -137,7 +152,7 @@ function unframe(bytes: Buffer): Buffer {
   }
   if ((bytes[0] ?? 0) & 1) {
     throw new ConnectError(
-      "the request message is compressed without grpc-encoding",
+      "the request message is marked compressed but grpc-encoding names no compression",
       Code.InvalidArgument,
     );
   }
@@ -211,7 +226,7 @@ function writeError(res: NodeResponse, wire: Wire, error: ConnectError): void {
     metadata[name] = value;
   });
   const status = String(error.code);
-  const message = encodeURIComponent(error.rawMessage);
+  const message = encodeURIComponent(wellFormed(error.rawMessage));
   switch (wire) {
     case "connect-json":
     case "connect-proto":
@@ -245,6 +260,14 @@ function writeError(res: NodeResponse, wire: Wire, error: ConnectError): void {
       return;
     }
   }
+}
+
+/** Lone UTF-16 surrogates (from a caller's text) become U+FFFD, so that they can be encoded. */
+function wellFormed(text: string): string {
+  return text.replace(
+    /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    "\ufffd",
+  );
 }
 
 function end(

@@ -18,13 +18,19 @@ export function sendBodyTooLarge(req: NodeRequest, res: NodeResponse, maxBytes: 
   sendJson(res, 413, { error: `body must be at most ${maxBytes} bytes` });
 }
 
-export type BodyResult = { kind: "ok"; bytes: Buffer } | { kind: "too-large" };
+export type BodyResult =
+  | { kind: "ok"; bytes: Buffer }
+  | { kind: "too-large" }
+  | { kind: "aborted" };
 
-/** Reads the whole body, or stops (pausing the request) as soon as it is larger than allowed. */
+/**
+ * Reads the whole body, or stops (pausing the request) as soon as it is larger than allowed.
+ * A request that breaks off (the client closed the connection or reset the stream) is "aborted".
+ */
 export function readBody(req: NodeRequest, maxBytes: number): Promise<BodyResult> {
   const declared = Number(req.headers["content-length"]);
   if (declared > maxBytes) return Promise.resolve({ kind: "too-large" });
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {
@@ -41,9 +47,9 @@ export function readBody(req: NodeRequest, maxBytes: number): Promise<BodyResult
       cleanUp();
       resolve({ kind: "ok", bytes: Buffer.concat(chunks, size) });
     };
-    const onError = (error: Error) => {
+    const onError = () => {
       cleanUp();
-      reject(error);
+      resolve({ kind: "aborted" });
     };
     const cleanUp = () => {
       req.off("data", onData);

@@ -28,6 +28,8 @@ export async function legacyInspectToken(
   { service, maxBodyBytes, context }: LegacyInspectTokenOptions,
 ): Promise<void> {
   const body = await readBody(req, maxBodyBytes);
+  // The client went away mid-body: nobody is left to answer.
+  if (body.kind === "aborted") return;
   if (body.kind === "too-large") return sendBodyTooLarge(req, res, maxBodyBytes);
   const request = inspectTokenRequestFromJson(body.bytes);
   const response = create(InspectTokenResponseSchema, await service.inspectToken(request, context));

@@ -35,6 +35,8 @@ export interface LegacyRoutesOptions {
   callGuard?: CallGuard;
   /** The request's context values, handed to the service as Connect hands them to handlers. */
   contextValues?: (req: NodeRequest) => ContextValues;
+  /** Receives unexpected errors; the caller gets a generic 500. */
+  onInternalError?: (error: unknown) => void;
 }
 
 /** The pattern of the legacy route a request matched (`/rtc/:channel/…`), for request logs. */
@@ -74,6 +76,7 @@ export function legacyRoutes({
   maxBodyBytes,
   callGuard,
   contextValues,
+  onInternalError = () => {},
 }: LegacyRoutesOptions): LegacyRoutes {
   /** The context a Connect handler would get for this call. */
   function contextOf(call: LegacyCall, method: DescMethod) {
@@ -94,13 +97,16 @@ export function legacyRoutes({
       await callGuard?.check({ header: context.requestHeader, values: context.values }, request);
       return await service.getToken(request, context);
     } catch (error) {
-      throw withLegacyNames(error, names);
+      // Anything but a ConnectError is a bug, answered generically by sendError.
+      throw error instanceof ConnectError ? withLegacyNames(error, names) : error;
     }
   }
 
   const routes: LegacyRoute[] = [
     route("POST", "/getToken", async (call) => {
       const body = await readBody(call.req, maxBodyBytes);
+      // The client went away mid-body: nobody is left to answer.
+      if (body.kind === "aborted") return;
       if (body.kind === "too-large") return sendBodyTooLarge(call.req, call.res, maxBodyBytes);
       const request = getTokenRequestFromJson(body.bytes);
       const { token } = await getToken(call, request, getTokenFieldNames);
@@ -203,7 +209,8 @@ export function legacyRoutes({
         param: (name) => params.get(name) ?? "",
         query: new URLSearchParams(query),
       })
-      .catch((error: unknown) => sendError(res, error));
+      .catch((error: unknown) => sendError(res, error, onInternalError))
+      .catch(onInternalError);
     return true;
   };
 }
@@ -304,16 +311,25 @@ class LegacyCallError extends Error {
   }
 }
 
-function withLegacyNames(error: unknown, names: LegacyFieldNames): LegacyCallError {
-  const connectError = ConnectError.from(error);
-  const violation = ruleViolationOf(connectError);
-  const message = violation ? legacyMessage(violation, names) : connectError.rawMessage;
-  return new LegacyCallError(message, httpStatusFromCode(connectError.code), connectError.metadata);
+function withLegacyNames(error: ConnectError, names: LegacyFieldNames): LegacyCallError {
+  const violation = ruleViolationOf(error);
+  const message = violation ? legacyMessage(violation, names) : error.rawMessage;
+  return new LegacyCallError(message, httpStatusFromCode(error.code), error.metadata);
 }
 
-function sendError(res: NodeResponse, error: unknown): void {
+function sendError(
+  res: NodeResponse,
+  error: unknown,
+  onInternalError: (error: unknown) => void,
+): void {
   if (error instanceof LegacyInputError) {
     sendJson(res, 400, { error: error.message });
+    return;
+  }
+  if (!(error instanceof LegacyCallError || error instanceof ConnectError)) {
+    // A bug: its message may name internals, so the caller only learns that it happened.
+    onInternalError(error);
+    sendJson(res, 500, { error: "internal error" });
     return;
   }
   const legacy = error instanceof LegacyCallError ? error : withLegacyNames(error, {});

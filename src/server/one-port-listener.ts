@@ -16,6 +16,8 @@ export interface OnePortListenerOptions {
   http2: http2.Http2Server;
   /** A connection that has not shown which protocol it speaks by then is closed. */
   sniffTimeoutMs: number;
+  /** Connections beyond this many open at once are closed as soon as they are accepted. */
+  maxConnections: number;
 }
 
 /**
@@ -27,6 +29,7 @@ export function createOnePortListener({
   http1,
   http2,
   sniffTimeoutMs,
+  maxConnections,
 }: OnePortListenerOptions): OnePortListener {
   // Timeouts and closeIdleConnections() of an http.Server only run once it has "listened".
   http1.emit("listening");
@@ -65,6 +68,7 @@ export function createOnePortListener({
     socket.on("error", onError);
     socket.on("close", onClose);
   });
+  server.maxConnections = maxConnections;
   return {
     server,
     closeUnsniffed() {

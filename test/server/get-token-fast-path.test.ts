@@ -93,4 +93,15 @@ describe("the GetToken fast path", () => {
     const body = Buffer.from(await response.arrayBuffer()).toString("latin1");
     expect(body).toContain("grpc-status: 3");
   });
+
+  it("answers a body whose parse error quotes half of a surrogate pair", async () => {
+    // V8's JSON error message cuts "𒔼" in half; the error must still be answered.
+    const response = await fetch(`${server.baseUrl}/agora.token.v1.TokenService/GetToken`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "𒔼𒈚𖬣",
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "invalid_argument" });
+  });
 });

@@ -1,0 +1,182 @@
+import type * as http2 from "node:http2";
+
+export const GET_TOKEN_PATH = "/agora.token.v1.TokenService/GetToken";
+
+/** The wire protocols a raw body can be posted with, and their content types. */
+export const rawProtocols = {
+  "connect json": "application/json",
+  "connect binary": "application/proto",
+  grpc: "application/grpc+proto",
+  "grpc-web": "application/grpc-web+proto",
+} as const;
+
+export type RawProtocol = keyof typeof rawProtocols;
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  trailers: Record<string, string>;
+  body: Buffer;
+}
+
+/**
+ * What a protocol's answer says: a message (the raw response message bytes, or the parsed JSON), or
+ * an error with the protocol's code name and its decoded message.
+ */
+export type RawOutcome =
+  | { kind: "ok"; message: Uint8Array | unknown }
+  | { kind: "error"; code: string; message: string };
+
+/** A gRPC length-prefixed message. */
+export function envelope(flags: number, message: Uint8Array, length = message.length): Buffer {
+  const header = Buffer.alloc(5);
+  header.writeUInt8(flags & 0xff, 0);
+  header.writeUInt32BE(length >>> 0, 1);
+  return Buffer.concat([header, message]);
+}
+
+function flatten(headers: http2.IncomingHttpHeaders | Headers): Record<string, string> {
+  const flat: Record<string, string> = {};
+  if (headers instanceof Headers) {
+    headers.forEach((value, name) => {
+      flat[name] = value;
+    });
+    return flat;
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(", ") : String(value);
+  }
+  return flat;
+}
+
+/** POSTs `body` to GetToken over an open HTTP/2 session. */
+export function postRawHttp2(
+  session: http2.ClientHttp2Session,
+  contentType: string,
+  body: Uint8Array,
+  headers: http2.OutgoingHttpHeaders = {},
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({
+      ":method": "POST",
+      ":path": GET_TOKEN_PATH,
+      "content-type": contentType,
+      te: "trailers",
+      ...headers,
+    });
+    let status = 0;
+    let responseHeaders: Record<string, string> = {};
+    let trailers: Record<string, string> = {};
+    const chunks: Buffer[] = [];
+    stream.on("response", (received) => {
+      status = Number(received[":status"]);
+      responseHeaders = flatten(received);
+    });
+    stream.on("trailers", (received) => {
+      trailers = flatten(received);
+    });
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    stream.on("error", reject);
+    stream.on("close", () =>
+      resolve({ status, headers: responseHeaders, trailers, body: Buffer.concat(chunks) }),
+    );
+    stream.end(body);
+  });
+}
+
+/** POSTs `body` to GetToken over HTTP/1.1 (fetch keeps the connection alive). */
+export async function postRawHttp1(
+  baseUrl: string,
+  contentType: string,
+  body: Uint8Array,
+): Promise<RawResponse> {
+  const response = await fetch(`${baseUrl}${GET_TOKEN_PATH}`, {
+    method: "POST",
+    headers: { "Content-Type": contentType },
+    body,
+  });
+  return {
+    status: response.status,
+    headers: flatten(response.headers),
+    trailers: {},
+    body: Buffer.from(await response.arrayBuffer()),
+  };
+}
+
+const grpcCodeNames = [
+  "ok",
+  "canceled",
+  "unknown",
+  "invalid_argument",
+  "deadline_exceeded",
+  "not_found",
+  "already_exists",
+  "permission_denied",
+  "resource_exhausted",
+  "failed_precondition",
+  "aborted",
+  "out_of_range",
+  "unimplemented",
+  "internal",
+  "unavailable",
+  "data_loss",
+  "unauthenticated",
+];
+
+/** Reads a response the way a client of `protocol` would. Throws on a malformed response. */
+export function readOutcome(protocol: RawProtocol, response: RawResponse): RawOutcome {
+  if (protocol === "connect json" || protocol === "connect binary") {
+    if (response.status === 200) {
+      return {
+        kind: "ok",
+        message:
+          protocol === "connect json"
+            ? JSON.parse(response.body.toString("utf8"))
+            : new Uint8Array(response.body),
+      };
+    }
+    const error = JSON.parse(response.body.toString("utf8")) as { code: string; message?: string };
+    return { kind: "error", code: error.code, message: error.message ?? "" };
+  }
+  if (response.status !== 200) throw new Error(`${protocol} answered HTTP ${response.status}`);
+  const messages: Buffer[] = [];
+  let status: Record<string, string> = { ...response.headers, ...response.trailers };
+  for (let offset = 0; offset < response.body.length; ) {
+    const flags = response.body.readUInt8(offset);
+    const length = response.body.readUInt32BE(offset + 1);
+    const data = response.body.subarray(offset + 5, offset + 5 + length);
+    offset += 5 + length;
+    if (flags & 0x80) status = { ...status, ...parseTrailerFrame(data) };
+    else messages.push(data);
+  }
+  const code = Number(status["grpc-status"]);
+  if (!Number.isInteger(code)) throw new Error(`${protocol} answered without grpc-status`);
+  if (code === 0) {
+    if (messages.length !== 1) throw new Error(`${protocol} answered ${messages.length} messages`);
+    return { kind: "ok", message: new Uint8Array(messages[0] ?? []) };
+  }
+  return {
+    kind: "error",
+    code: grpcCodeNames[code] ?? `code ${code}`,
+    message: decodeURIComponent(status["grpc-message"] ?? ""),
+  };
+}
+
+function parseTrailerFrame(data: Buffer): Record<string, string> {
+  const trailers: Record<string, string> = {};
+  for (const line of data.toString("latin1").split("\r\n")) {
+    const colon = line.indexOf(":");
+    if (colon > 0)
+      trailers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return trailers;
+}
+
+/** Everything in a response as text, to search it for secrets. */
+export function responseText(response: RawResponse): string {
+  return [
+    JSON.stringify(response.headers),
+    JSON.stringify(response.trailers),
+    response.body.toString("latin1"),
+  ].join("\n");
+}
