@@ -1,14 +1,17 @@
 /**
- * Replaces every occurrence of each secret in `text`, in any letter case (a hex certificate may
- * be echoed upper- or lower-case), with `[redacted]`. Secrets shorter than 8 characters are
- * ignored: replacing them would mangle ordinary text and protect nothing.
+ * A function that replaces every occurrence of each secret in a text, in any letter case (a hex
+ * certificate may be echoed upper- or lower-case), with `[redacted]`. Secrets shorter than 8
+ * characters are ignored: replacing them would mangle ordinary text and protect nothing.
  */
+export function createRedactor(secrets: readonly string[]): (text: string) => string {
+  const patterns = secrets
+    .filter((secret) => secret.length >= 8)
+    .map((secret) => new RegExp(secret.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "gi"));
+  return (text) =>
+    patterns.reduce((redacted, pattern) => redacted.replace(pattern, "[redacted]"), text);
+}
+
+/** {@link createRedactor} for one text. */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let redacted = text;
-  for (const secret of secrets) {
-    if (secret.length < 8) continue;
-    const pattern = new RegExp(secret.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "gi");
-    redacted = redacted.replace(pattern, "[redacted]");
-  }
-  return redacted;
+  return createRedactor(secrets)(text);
 }

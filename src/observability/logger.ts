@@ -1,5 +1,5 @@
 import { type DestinationStream, type Logger, pino } from "pino";
-import { redactSecrets } from "../redact-secrets.js";
+import { createRedactor } from "../redact-secrets.js";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -9,15 +9,20 @@ export const LOG_FORMATS = ["json", "pretty"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /**
- * Fields censored wherever they appear (at the top or one level down), whoever logs them: a
- * second line of defence, since no log call of this service passes a secret on purpose.
+ * Fields censored whoever logs them: a second line of defence, since no log call of this service
+ * passes a secret on purpose. Top-level paths only: pino's wildcard paths cost about a tenth of
+ * a token request (measured with --cpu-prof under npm run bench); the certificate itself is
+ * also redacted from every line by value.
  */
-const SECRET_FIELDS = ["token", "appCertificate", "authorization", "apiKey", "jwt", "password"];
 const REDACTED_PATHS = [
-  ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`]),
+  "token",
+  "appCertificate",
+  "authorization",
+  "apiKey",
+  "jwt",
+  "password",
   'headers["x-api-key"]',
-  '*.headers["x-api-key"]',
-  "*.headers.authorization",
+  "headers.authorization",
 ];
 
 export interface LoggerOptions {
@@ -35,6 +40,7 @@ export function createLogger({
   secrets = [],
 }: LoggerOptions = {}): Logger {
   const output = destination ?? pino.destination({ dest: 1, sync: true });
+  const redact = createRedactor(secrets);
   return pino(
     {
       level,
@@ -42,9 +48,7 @@ export function createLogger({
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
     },
-    secrets.length === 0
-      ? output
-      : { write: (line: string) => output.write(redactSecrets(line, secrets)) },
+    secrets.length === 0 ? output : { write: (line: string) => output.write(redact(line)) },
   );
 }
 

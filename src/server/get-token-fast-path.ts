@@ -1,11 +1,5 @@
 import { create, fromBinary, fromJsonString, toBinary, toJsonString } from "@bufbuild/protobuf";
-import {
-  Code,
-  ConnectError,
-  type ContextValues,
-  createHandlerContext,
-  type ServiceImpl,
-} from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues, type ServiceImpl } from "@connectrpc/connect";
 import {
   type GetTokenRequest,
   GetTokenRequestSchema,
@@ -13,6 +7,7 @@ import {
   TokenService,
 } from "../../gen/agora/token/v1/token_service_pb.js";
 import { codeNameOf } from "../observability/response-code.js";
+import { createCallContext } from "./call-context.js";
 import type { CallGuard } from "./call-guard.js";
 import { httpStatusFromCode } from "./http-status.js";
 import { readBody } from "./json-response.js";
@@ -76,14 +71,13 @@ export function getTokenFastPath({
         );
       }
       const request = decodeRequest(wire, body.bytes);
-      const context = createHandlerContext({
-        service: TokenService,
+      const context = createCallContext({
         method: TokenService.method.getToken,
         protocolName: wire.startsWith("connect") ? "connect" : wire,
         requestMethod: "POST",
         url: PATH,
         requestHeader: requestHeadersOf(req),
-        contextValues: contextValues(req),
+        values: contextValues(req),
       });
       await callGuard?.check({ header: context.requestHeader, values: context.values }, request);
       const response = create(GetTokenResponseSchema, await service.getToken(request, context));

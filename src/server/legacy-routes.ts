@@ -3,11 +3,11 @@ import {
   ConnectError,
   type ContextValues,
   createContextKey,
-  createHandlerContext,
   type ServiceImpl,
 } from "@connectrpc/connect";
 import { type GetTokenRequest, TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
 import { ruleViolationOf } from "../service.js";
+import { createCallContext } from "./call-context.js";
 import type { CallGuard } from "./call-guard.js";
 import { httpStatusFromCode } from "./http-status.js";
 import { readBody, sendBodyTooLarge, sendJson } from "./json-response.js";
@@ -80,14 +80,13 @@ export function legacyRoutes({
 }: LegacyRoutesOptions): LegacyRoutes {
   /** The context a Connect handler would get for this call. */
   function contextOf(call: LegacyCall, method: DescMethod) {
-    return createHandlerContext({
-      service: TokenService,
+    return createCallContext({
       method,
       protocolName: "legacy",
       requestMethod: call.req.method ?? "GET",
       url: call.req.url ?? "/",
       requestHeader: requestHeadersOf(call.req),
-      ...(contextValues && { contextValues: contextValues(call.req) }),
+      values: contextValues?.(call.req),
     });
   }
 
