@@ -1,14 +1,13 @@
 import * as http2 from "node:http2";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { create, fromBinary, fromJson, type JsonValue, toBinary, toJson } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, type createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   GetTokenRequestSchema,
   GetTokenResponseSchema,
-  TokenService,
 } from "../gen/agora/token/v1/token_service_pb.js";
 import {
   anyBytes,
@@ -20,6 +19,7 @@ import {
 } from "./support/arbitraries.js";
 import {
   type CallOutcome,
+  connectClient,
   type GetTokenInit,
   grpcJsClient,
   type ProtocolClient,
@@ -162,21 +162,10 @@ const askedFromBinary = (bytes: Uint8Array) => () =>
 const askedFromJsonText = (text: string) => () =>
   askedFromProto(fromJson(GetTokenRequestSchema, JSON.parse(text), { ignoreUnknownFields: true }));
 
-function connectClient(transport: Parameters<typeof createClient>[1]) {
-  const client = createClient(TokenService, transport);
-  return async (request: GetTokenInit): Promise<CallOutcome> => {
-    try {
-      return { kind: "ok", response: await client.getToken(request) };
-    } catch (error) {
-      const connectError = ConnectError.from(error);
-      return {
-        kind: "error",
-        code: connectError.code,
-        message: connectError.rawMessage,
-        metadata: connectError.metadata,
-      };
-    }
-  };
+/** A connect-node client's GetToken, as the shared test client reports it. */
+function connectCall(transport: Parameters<typeof createClient>[1]) {
+  const client = connectClient("fuzz", transport);
+  return (request: GetTokenInit): Promise<CallOutcome> => client.getToken(request);
 }
 
 /** An encoded request with some bytes changed, cut or added: near-valid protobuf. */
@@ -276,7 +265,7 @@ describe(`fuzz (${RUNS} cases per protocol)`, () => {
   it(
     "Connect JSON: requests from connect-node, and raw JSON values, strings and bytes",
     async () => {
-      const call = connectClient(
+      const call = connectCall(
         createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
       );
       const input = fc.oneof(
@@ -298,7 +287,7 @@ describe(`fuzz (${RUNS} cases per protocol)`, () => {
   it(
     "Connect binary: requests from connect-node, near-valid and raw protobuf bytes",
     async () => {
-      const call = connectClient(
+      const call = connectCall(
         createConnectTransport({
           baseUrl: server.baseUrl,
           httpVersion: "2",
@@ -342,7 +331,7 @@ describe(`fuzz (${RUNS} cases per protocol)`, () => {
   it(
     "gRPC-Web: requests from connect-node, and framed, broken and raw bodies",
     async () => {
-      const call = connectClient(
+      const call = connectCall(
         createGrpcWebTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
       );
       const input = fc.oneof(

@@ -4,17 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { findApiKey } from "../src/auth/api-keys.js";
-import { ConfigError, loadConfig } from "../src/load-config.js";
-
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+import { loadConfig } from "../src/load-config.js";
+import { problemsOf } from "./support/config-problems.js";
 
 const KEY_A = "a-very-long-secret-key-1";
 const KEY_B = "b-very-long-secret-key-2";

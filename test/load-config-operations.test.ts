@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/load-config.js";
-
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+import { loadConfig } from "../src/load-config.js";
+import { problemsOf } from "./support/config-problems.js";
 
 describe("loadConfig() operational settings", () => {
   it("defaults to info-level JSON logs, no shutdown delay and /metrics on the service port", () => {

@@ -1,20 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEMO_CREDENTIALS, loadConfig } from "../src/load-config.js";
+import { DEMO_CREDENTIALS, loadConfig } from "../src/load-config.js";
 import { defaultLimits } from "../src/server/create-server.js";
+import { problemsOf } from "./support/config-problems.js";
 import { SAMPLE } from "./support/decode-token.js";
 
 const APP_ID = "0123456789abcdef0123456789ABCDEF";
 const CERT = "fedcba9876543210fedcba9876543210";
-
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
 
 describe("loadConfig()", () => {
   it("reads credentials, port and host, and freezes the result", () => {

@@ -28,7 +28,8 @@ export interface ProtocolClient {
   close(): void;
 }
 
-function connectClient(name: string, transport: Transport): ProtocolClient {
+/** A connect-node client of `TokenService` over `transport`, reporting outcomes as data. */
+export function connectClient(name: string, transport: Transport): ProtocolClient {
   const client = createClient(TokenService, transport);
   return {
     name,
