@@ -24,10 +24,14 @@ export function createCors({
   const allowed = allowOrigin === "*" ? undefined : new Set(allowOrigin);
   const allowHeaders = [...connectCors.allowedHeaders, ...allowedHeaders].join(", ");
   const allowMethods = connectCors.allowedMethods.join(", ");
-  // Retry-After (429) and WWW-Authenticate (401) tell a web page when to retry and how to log in.
-  const exposeHeaders = [...connectCors.exposedHeaders, "Retry-After", "WWW-Authenticate"].join(
-    ", ",
-  );
+  // Retry-After (429) and WWW-Authenticate (401) tell a web page when to retry and how to log in;
+  // X-Request-Id lets it quote the request to whoever reads the logs.
+  const exposeHeaders = [
+    ...connectCors.exposedHeaders,
+    "Retry-After",
+    "WWW-Authenticate",
+    "X-Request-Id",
+  ].join(", ");
 
   return (req, res) => {
     const origin = req.headers.origin;
