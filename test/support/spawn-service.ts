@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 
 const root = resolve(import.meta.dirname, "../..");
 
@@ -13,10 +14,17 @@ export interface SpawnedService {
   exited: Promise<number | null>;
 }
 
-/** Runs `src/main.ts` as a real process with `env`, and waits until it listens. */
-export async function spawnService(env: Record<string, string> = {}): Promise<SpawnedService> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: root,
+/**
+ * Runs `src/main.ts` as a real process with `env` (in `cwd`, the repository by default), and
+ * waits until it listens.
+ */
+export async function spawnService(
+  env: Record<string, string> = {},
+  { cwd = root }: { cwd?: string } = {},
+): Promise<SpawnedService> {
+  const tsx = pathToFileURL(resolve(root, "node_modules/tsx/dist/loader.mjs")).href;
+  const child = spawn(process.execPath, ["--import", tsx, resolve(root, "src/main.ts")], {
+    cwd,
     env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
