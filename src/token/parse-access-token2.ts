@@ -1,4 +1,5 @@
 import { inflateSync } from "node:zlib";
+import { codePointName } from "./token-rules.js";
 
 /** Longest token string read, in characters; agora-token's tokens are a few hundred. */
 export const MAX_TOKEN_CHARS = 16_384;
@@ -151,7 +152,7 @@ function checkBase64(text: string): string | undefined {
   if (index !== -1) {
     const char = text.charAt(index);
     const position = index + VERSION.length + 1;
-    return `has the character ${codePointName(text, index)} at position ${position} which is not base64${hintFor(char)}`;
+    return `has the character ${codePointName(text.slice(index, index + 2))} at position ${position} which is not base64${hintFor(char)}`;
   }
   if (text.length % 4 !== 0) {
     return "is not valid base64 (its length after 007 is not a multiple of 4 so it was cut short or lost its padding)";
@@ -168,11 +169,6 @@ function hintFor(char: string): string {
     return " (it looks URL-safe base64 but tokens use standard base64)";
   if (/\s/.test(char)) return " (remove the whitespace around the token)";
   return "";
-}
-
-function codePointName(text: string, index: number): string {
-  const codePoint = text.codePointAt(index) ?? 0;
-  return `0x${codePoint.toString(16).toUpperCase().padStart(2, "0")}`;
 }
 
 /** A read past the end; `part` names what was being read. */

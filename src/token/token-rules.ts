@@ -23,10 +23,10 @@ export function invalid(kind: TokenKind, field: RuleViolation["field"], rule: st
 }
 
 /**
- * `0x2F` for "/": names a character without putting it in a message, where gRPC clients would
- * leave it percent-encoded.
+ * `0x2F` for "/": names the first character of `char` without putting it in a message, where
+ * gRPC clients would leave it percent-encoded.
  */
-function codePointName(char: string): string {
+export function codePointName(char: string): string {
   const codePoint = char.codePointAt(0) ?? 0;
   return `0x${codePoint.toString(16).toUpperCase().padStart(2, "0")}`;
 }
