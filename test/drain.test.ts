@@ -1,3 +1,4 @@
+import { Agent, request } from "node:http";
 import { connect } from "node:net";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
@@ -33,7 +34,52 @@ interface LoadResult {
  */
 function isRefused(error: unknown): boolean {
   const text = errorText(error);
-  return text.includes("ECONNREFUSED") || isRefusedStream(error);
+  return text.includes("ECONNREFUSED") || text.includes(NOT_ACCEPTED) || isRefusedStream(error);
+}
+
+/**
+ * A fresh connection reset before the service accepted it (see `sendOn`). Closing a listening
+ * socket resets the connections still in the kernel's accept queue: a bare `node:http` server
+ * does the same to clients that connect at that moment.
+ */
+const NOT_ACCEPTED = "NOT_ACCEPTED";
+
+/** Sends one request through `agent` (`false`: a new connection); see {@link NOT_ACCEPTED}. */
+function sendOn(
+  agent: Agent | false,
+  port: number,
+  method: string,
+  path: string,
+  body?: string,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        agent,
+        host: "127.0.0.1",
+        port,
+        path,
+        method,
+        headers: { "Content-Type": "application/json" },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on("error", reject);
+      },
+    );
+    req.on("error", (error: NodeJS.ErrnoException) => {
+      const fresh = !req.reusedSocket;
+      reject(
+        fresh && error.code === "ECONNRESET" ? Object.assign(error, { code: NOT_ACCEPTED }) : error,
+      );
+    });
+    req.end(body ?? "");
+  });
 }
 
 function isRefusedStream(error: unknown): boolean {
@@ -96,20 +142,26 @@ async function runLoad(
 
 function loadClients(port: number): LoadClient[] {
   const baseUrl = `http://127.0.0.1:${port}`;
-  const legacyKeepAlive = (name: string): LoadClient => ({
-    name,
-    async mint(round) {
-      const uid = `${name}-${round}`;
-      const response = await fetch(`${baseUrl}/getToken`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ tokenType: "rtc", channel: "drain", role: "publisher", uid }),
-      });
-      const body = (await response.json()) as { token?: string; error?: string };
-      if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${body.error}`);
-      return { uid, token: String(body.token), channel: "drain" };
-    },
-  });
+  // node:http rather than fetch: `reusedSocket` tells a request lost on a connection the server
+  // had accepted (a failure) from a fresh connection reset while still in the kernel's accept
+  // queue when the listener closed, which the service never saw (as good as refused).
+  const send = (agent: Agent | false, method: string, path: string, body?: string) =>
+    sendOn(agent, port, method, path, body);
+  const legacyKeepAlive = (name: string): LoadClient => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    return {
+      name,
+      async mint(round) {
+        const uid = `${name}-${round}`;
+        const body = JSON.stringify({ tokenType: "rtc", channel: "drain", role: "publisher", uid });
+        const { status, text } = await send(agent, "POST", "/getToken", body);
+        const json = JSON.parse(text) as { token?: string; error?: string };
+        if (status !== 200) throw new Error(`HTTP ${status}: ${json.error}`);
+        return { uid, token: String(json.token), channel: "drain" };
+      },
+      close: () => agent.destroy(),
+    };
+  };
   const connectClient = (name: string, transport: ReturnType<typeof createConnectTransport>) => {
     const client = createClient(TokenService, transport);
     return {
@@ -132,11 +184,9 @@ function loadClients(port: number): LoadClient[] {
       name: "http1 new connection per request",
       async mint(round) {
         const uid = `fresh-${round}`;
-        const response = await fetch(`${baseUrl}/rtm/${uid}`, {
-          headers: { Connection: "close" },
-        });
-        const body = (await response.json()) as { rtmToken?: string; error?: string };
-        if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${body.error}`);
+        const { status, text } = await send(false, "GET", `/rtm/${uid}`);
+        const body = JSON.parse(text) as { rtmToken?: string; error?: string };
+        if (status !== 200) throw new Error(`HTTP ${status}: ${body.error}`);
         return { uid, token: String(body.rtmToken) };
       },
     },
