@@ -22,7 +22,7 @@ export function parseStrictJson(text: string): StrictJsonResult {
  * Walks text that `JSON.parse` accepted and returns the first key that an object repeats
  * (compared case-insensitively), if any.
  */
-function findDuplicateKey(text: string): string | undefined {
+export function findDuplicateKey(text: string): string | undefined {
   // One entry per open container: the keys seen so far for an object, null for an array.
   const stack: (Set<string> | null)[] = [];
   for (let i = 0; i < text.length; i++) {
