@@ -21,7 +21,12 @@ import {
 import { sendJson } from "./json-response.js";
 import type { NodeRequest, NodeResponse } from "./node-types.js";
 import { endCallOnAbort } from "./rpc/end-call-on-abort.js";
-import { compressMinBytes, rpcCompressions, rpcJsonOptions } from "./rpc/rpc-options.js";
+import {
+  compressMinBytes,
+  rpcBinaryOptions,
+  rpcCompressions,
+  rpcJsonOptions,
+} from "./rpc/rpc-options.js";
 import { RPC_PATH, type RpcWire, rpcWireOf } from "./rpc/rpc-wire.js";
 import { createStreamingCalls, type StreamingCallsOptions } from "./rpc/streaming-calls.js";
 import { writeUnaryResponse } from "./rpc/write-rpc-response.js";
@@ -108,6 +113,7 @@ export function createRpcHandler({
     acceptCompression: [...rpcCompressions],
     compressMinBytes,
     jsonOptions: rpcJsonOptions,
+    binaryOptions: rpcBinaryOptions,
   });
   routes(router);
   const handlers = new Map(router.handlers.map((handler) => [handler.requestPath, handler]));

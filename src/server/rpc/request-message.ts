@@ -10,6 +10,7 @@ import {
 } from "@bufbuild/protobuf";
 import { GetTokenRequestSchema } from "../../../gen/agora/token/v1/token_service_pb.js";
 import { findDuplicateKey } from "../strict-json.js";
+import { rpcBinaryOptions } from "./rpc-options.js";
 
 export type DecodedMessage<Desc extends DescMessage> =
   | { kind: "ok"; message: MessageShape<Desc> }
@@ -30,7 +31,7 @@ export function decodeRequestMessage<Desc extends DescMessage>(
 ): DecodedMessage<Desc> {
   if (binary) {
     try {
-      return { kind: "ok", message: fromBinary(schema, bytes) };
+      return { kind: "ok", message: fromBinary(schema, bytes, rpcBinaryOptions) };
     } catch {
       return {
         kind: "invalid",

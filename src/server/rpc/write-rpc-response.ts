@@ -121,14 +121,7 @@ async function writeGrpc(
   trailer: Headers | undefined,
 ): Promise<void> {
   res.writeHead(200, grpcHeaders(wire, "application/grpc", compression, header));
-  if (outcome.kind === "message") {
-    const envelope = await envelopeCompress(
-      { flags: 0, data: outcome.bytes },
-      compression,
-      compressMinBytes,
-    );
-    res.write(encodeEnvelope(envelope.flags, envelope.data));
-  }
+  if (outcome.kind === "message") res.write(await frame(0, outcome.bytes, compression));
   const trailers: NodeHeaders = {};
   copyInto(trailers, grpcTrailer(outcome, trailer));
   res.addTrailers(trailers);
@@ -145,24 +138,12 @@ async function writeGrpcWeb(
 ): Promise<void> {
   const headers = grpcHeaders(wire, "application/grpc-web", compression, header);
   const frames: Uint8Array[] = [];
-  if (outcome.kind === "message") {
-    const envelope = await envelopeCompress(
-      { flags: 0, data: outcome.bytes },
-      compression,
-      compressMinBytes,
-    );
-    frames.push(encodeEnvelope(envelope.flags, envelope.data));
-  }
+  if (outcome.kind === "message") frames.push(await frame(0, outcome.bytes, compression));
   const trailerBytes =
     outcome.kind === "message" && trailer === undefined
       ? GRPC_OK_TRAILER
       : trailerSerialize(grpcTrailer(outcome, trailer));
-  const trailerFrame = await envelopeCompress(
-    { flags: trailerFlag, data: trailerBytes },
-    compression,
-    compressMinBytes,
-  );
-  frames.push(encodeEnvelope(trailerFrame.flags, trailerFrame.data));
+  frames.push(await frame(trailerFlag, trailerBytes, compression));
   const body = Buffer.concat(frames);
   headers["content-length"] = String(body.byteLength);
   res.writeHead(200, headers);
