@@ -57,7 +57,7 @@ export function createAccessControl(
           onFailure: rateLimit.redisFailure,
           log: (level, msg) => log(level, msg),
         })
-      : createMemoryRateLimiter({ limit: rateLimit.limit });
+      : createMemoryRateLimiter({ limit: rateLimit.limit, maxKeys: rateLimit.maxCallers });
     log("info", "rate limit per caller", {
       ...rateLimit.limit,
       store: rateLimit.redisUrl ? "redis" : "memory",
