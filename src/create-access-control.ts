@@ -12,8 +12,8 @@ export type Log = (level: "info" | "warn" | "error", msg: string, fields?: objec
 export interface AccessControl {
   /** For `createServer`: the guard every protocol and legacy route runs. */
   callGuard: CallGuard;
-  /** For a readiness probe: false while the shared rate-limit store (Redis) is unreachable. */
-  isRateLimiterReady(): boolean;
+  /** For a readiness probe: false while the shared rate-limit store (Redis) does not answer. */
+  isRateLimiterReady(): boolean | Promise<boolean>;
   /** Closes the Redis connection, if any. */
   close(): Promise<void>;
 }

@@ -239,7 +239,7 @@ describe.skipIf(!hasRedisServer)(redisTitle, () => {
     let lateRedis: RedisServer | undefined;
     try {
       const [failOpen, failClosed] = replicas as [Replica, Replica];
-      expect(open.isReady()).toBe(false);
+      expect(await open.isReady()).toBe(false);
       expect(
         await codes([
           failOpen.asker.ask("legacy", rtc("alice")),
@@ -259,7 +259,7 @@ describe.skipIf(!hasRedisServer)(redisTitle, () => {
 
       lateRedis = await startRedisServer(port);
       await open.whenReady();
-      expect(open.isReady()).toBe(true);
+      expect(await open.isReady()).toBe(true);
       expect(logs.at(-1)).toBe("info rate limiter: Redis is reachable again");
       expect(
         await codes([
