@@ -291,6 +291,11 @@ describe("legacy POST /getToken", () => {
       /^uid must be a string or a non-negative integer$/,
     ],
     [
+      "uid -0 (which would read as 0, any user)",
+      '{"tokenType":"rtc","channel":"c","uid":-0,"role":"publisher"}',
+      /^uid must be a string or a non-negative integer$/,
+    ],
+    [
       "a fractional uid",
       { tokenType: "rtc", channel: "c", uid: 1.5, role: "publisher" },
       /^uid must be a string or a non-negative integer$/,
