@@ -12,6 +12,7 @@ import { type Caller, describeCaller, rateLimitKeyOf } from "../auth/caller.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { tokenRequestFromProto, violationError } from "../service.js";
 import { clientAddressKey } from "./client-address.js";
+import { credentialHeadersKey, credentialsFromHeaders } from "./credential-headers.js";
 
 /** The caller a guarded call was made by, for interceptors that log or count (set before the service runs). */
 export const callerKey = createContextKey<Caller | undefined>(undefined, {
@@ -64,8 +65,10 @@ export function createCallGuard({
   };
   return {
     async check(call, request) {
+      const credentials =
+        call.values.get(credentialHeadersKey)?.() ?? credentialsFromHeaders(call.header);
       const authentication = await authenticator.authenticate(
-        call.header,
+        credentials,
         call.values.get(clientAddressKey),
       );
       if (authentication.kind === "unauthenticated") {
