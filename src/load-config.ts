@@ -5,6 +5,7 @@ import { type RateLimitConfig, readRateLimitConfig } from "./rate-limit/read-rat
 import { readTrustProxy, type TrustProxy } from "./server/client-address.js";
 import type { CorsAllowOrigin } from "./server/cors.js";
 import type { ServerLimits } from "./server/create-server.js";
+import { readOriginList } from "./server/origin-list.js";
 import { type Credentials, isAgoraId } from "./token/credentials.js";
 
 /**
@@ -38,6 +39,8 @@ export interface Config {
   readonly metricsPort: number | undefined;
   /** Serve the token playground at `GET /`. */
   readonly playground: boolean;
+  /** Other token services the playground page may call, besides its own origin. */
+  readonly playgroundServiceOrigins: readonly string[];
   /** Processes serving the one port (node:cluster); 1 runs in this process. */
   readonly workers: number;
 }
@@ -107,6 +110,9 @@ export function loadConfig(env: Env): Config {
     ),
     metricsPort: env.METRICS_PORT ? integer("METRICS_PORT", 0, 0, 65_535) : undefined,
     playground: readPlayground(env, problems),
+    playgroundServiceOrigins: Object.freeze(
+      readOriginList("PLAYGROUND_SERVICE_ORIGINS", env.PLAYGROUND_SERVICE_ORIGINS, problems),
+    ),
     workers: env.WORKERS === "auto" ? availableParallelism() : integer("WORKERS", 1, 1, 64),
   };
   if (

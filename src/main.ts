@@ -56,7 +56,9 @@ async function main(): Promise<void> {
   const app = createApp({
     config,
     logger,
-    httpRoutes: playground ? [playgroundRoute(playground)] : [],
+    httpRoutes: playground
+      ? [playgroundRoute(playground, { serviceOrigins: config.playgroundServiceOrigins })]
+      : [],
   });
   const { address, metrics } = await app.listen(config.port, config.host);
   logger.info(
