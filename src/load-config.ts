@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { type AuthConfig, readAuthConfig } from "./auth/read-auth-config.js";
+import { countNoun } from "./count-noun.js";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./observability/logger.js";
 import { type RateLimitConfig, readRateLimitConfig } from "./rate-limit/read-rate-limit-config.js";
 import { readTrustProxy, type TrustProxy } from "./server/client-address.js";
@@ -161,7 +162,7 @@ function readCredentials(env: Env, problems: string[]): Credentials | undefined 
     else if (!isAgoraId(value)) {
       // The length helps spot a pasted newline or space without showing the value.
       problems.push(
-        `${name} must be exactly 32 hexadecimal characters (got ${value.length} characters)`,
+        `${name} must be exactly 32 hexadecimal characters (got ${countNoun(value.length, "character")})`,
       );
     }
   }

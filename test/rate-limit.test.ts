@@ -91,6 +91,13 @@ describe("rate limits on one instance", () => {
       now += 1;
       expect((await ask()).code).toBe("ok");
       expect((await ask()).code).toBe(Code.ResourceExhausted);
+      // One second from the next token: singular.
+      now += 1_000;
+      expect(await ask()).toMatchObject({
+        code: Code.ResourceExhausted,
+        message: "too many requests from this caller. Retry after 1 second",
+        retryAfter: "1",
+      });
     });
   });
 
