@@ -22,7 +22,13 @@ export interface Config {
   readonly credentials: Credentials;
   /** True when no credentials were configured and the demo ones are in use. */
   readonly usingDemoCredentials: boolean;
+  /**
+   * The address to listen on: `HOST`, else loopback with the demo credentials (a mint-anything
+   * service should not be on the network of whoever tried it) and every interface otherwise.
+   */
   readonly host: string;
+  /** True when `HOST` is unset and the demo credentials chose loopback. */
+  readonly loopbackForDemo: boolean;
   readonly port: number;
   readonly corsAllowOrigin: CorsAllowOrigin;
   readonly limits: Readonly<ServerLimits>;
@@ -56,6 +62,8 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+const LOOPBACK = "127.0.0.1";
+
 /**
  * Reads the service's settings from `env` and returns them frozen, or throws one
  * {@link ConfigError} naming every variable that is wrong. Never includes secret values in it.
@@ -78,9 +86,10 @@ export function loadConfig(env: Env): Config {
   const config: Config = {
     credentials: credentials ?? DEMO_CREDENTIALS,
     usingDemoCredentials: credentials === undefined,
-    host: env.HOST || "0.0.0.0",
+    host: env.HOST || (credentials === undefined ? LOOPBACK : "0.0.0.0"),
+    loopbackForDemo: !env.HOST && credentials === undefined,
     port: integer(portName, 8080, 0, 65_535),
-    corsAllowOrigin: readCorsAllowOrigin(env.CORS_ALLOW_ORIGIN),
+    corsAllowOrigin: readCorsAllowOrigin(env.CORS_ALLOW_ORIGIN, problems),
     limits: Object.freeze({
       maxBodyBytes: integer("MAX_BODY_BYTES", 16_384, 64, 16 * 1024 * 1024),
       headersTimeoutMs: integer("HEADERS_TIMEOUT_MS", 10_000, 100, 600_000),
@@ -169,12 +178,14 @@ function readCredentials(env: Env, problems: string[]): Credentials | undefined 
   return { appId, appCertificate };
 }
 
-function readCorsAllowOrigin(raw: string | undefined): CorsAllowOrigin {
-  const entries = (raw ?? "")
-    .split(",")
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== "");
-  return entries.includes("*") ? "*" : Object.freeze(entries);
+/**
+ * `*`, or a list of origins each exactly as browsers send them in `Origin`: an entry such as
+ * `https://app.example.com/` or `app.example.com` could never match, so it is refused.
+ */
+function readCorsAllowOrigin(raw: string | undefined, problems: string[]): CorsAllowOrigin {
+  const entries = (raw ?? "").split(",").map((entry) => entry.trim());
+  if (entries.includes("*")) return "*";
+  return Object.freeze(readOriginList("CORS_ALLOW_ORIGIN", raw, problems));
 }
 
 /** `PLAYGROUND=on|off`; unset: on, except with `NODE_ENV=production`. */
