@@ -23,29 +23,20 @@ const MAX_MAX_CALLERS = 10_000_000;
  * default), adding problems.
  */
 export function readRateLimitConfig(env: Env, problems: string[]): RateLimitConfig | undefined {
-  const whole = (name: string): number | undefined => {
+  const whole = (name: string, min = 1, max = MAX_RATE): number | undefined => {
     const raw = env[name];
     if (raw === undefined || raw === "") return undefined;
     const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!(value >= 1 && value <= MAX_RATE)) {
-      problems.push(`${name} must be a whole number from 1 to ${MAX_RATE}`);
+    if (!(value >= min && value <= max)) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}`);
       return undefined;
     }
     return value;
   };
   const perMinute = whole("RATE_LIMIT_PER_MINUTE");
   const burst = whole("RATE_LIMIT_BURST");
-  let maxCallers = DEFAULT_MAX_CALLERS;
-  const rawMaxCallers = env.RATE_LIMIT_MAX_CALLERS;
-  if (rawMaxCallers !== undefined && rawMaxCallers !== "") {
-    const value = /^\d+$/.test(rawMaxCallers) ? Number(rawMaxCallers) : Number.NaN;
-    if (value >= MIN_MAX_CALLERS && value <= MAX_MAX_CALLERS) maxCallers = value;
-    else {
-      problems.push(
-        `RATE_LIMIT_MAX_CALLERS must be a whole number from ${MIN_MAX_CALLERS} to ${MAX_MAX_CALLERS}`,
-      );
-    }
-  }
+  const maxCallers =
+    whole("RATE_LIMIT_MAX_CALLERS", MIN_MAX_CALLERS, MAX_MAX_CALLERS) ?? DEFAULT_MAX_CALLERS;
   const redisUrl = env.REDIS_URL || undefined;
   if (redisUrl !== undefined && !/^rediss?:\/\/./.test(redisUrl)) {
     problems.push("REDIS_URL must start with redis:// or rediss://");
