@@ -2,6 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { createTokenClient, RtcRole, type TokenClient } from "../src/web/index.js";
 import "./main.css";
 import { renderInspection, updateCountdowns } from "./render-inspection.js";
+import { initialServiceUrl, watchServiceOrigin } from "./service-origin.js";
 
 type MintRequest = Parameters<TokenClient["getToken"]>[0];
 
@@ -28,7 +29,18 @@ const inspection = byId<HTMLElement>("inspection");
 const mintHint = byId<HTMLParagraphElement>("mint-hint");
 
 // The service this page came from, unless ?server= names another (which its CORS must allow).
-serverUrl.value = new URLSearchParams(location.search).get("server") ?? location.origin;
+serverUrl.value = initialServiceUrl(location);
+const serviceOrigin = watchServiceOrigin(
+  {
+    serverUrl,
+    notice: byId("server-notice"),
+    noticeText: byId("server-notice-text"),
+    trust: byId<HTMLInputElement>("trust-server"),
+    trustOrigin: byId("trust-server-origin"),
+  },
+  location,
+  (message) => showMessage(message),
+);
 
 const hints: Record<string, string> = {
   rtc: 'RTC: uid "0" means any user. Channel and uid use Agora\'s character set, at most 64 and 255 bytes.',
@@ -44,6 +56,7 @@ function showKindFields(): void {
 }
 
 function client(): TokenClient {
+  serviceOrigin.checkCredentials({ apiKey: apiKey.value, jwt: jwt.value });
   return createTokenClient({
     baseUrl: serverUrl.value,
     protocol: protocol.value === "grpc-web" ? "grpc-web" : "connect",
@@ -79,7 +92,13 @@ function mintRequest(): MintRequest {
 
 function showError(error: unknown): void {
   const connectError = ConnectError.from(error);
-  errorBox.textContent = `${Code[connectError.code]}: ${connectError.rawMessage}`;
+  showMessage(
+    serviceOrigin.explainFailure(error) ?? `${Code[connectError.code]}: ${connectError.rawMessage}`,
+  );
+}
+
+function showMessage(message: string): void {
+  errorBox.textContent = message;
   errorBox.hidden = false;
   status.textContent = "";
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { Interceptor } from "@connectrpc/connect";
 import { AccessToken2, ServiceRtc } from "agora-token/src/AccessToken2.js";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,10 +21,23 @@ if (!hasBrowser) {
 let service: TestServer;
 let allowedSite: StaticSite;
 let otherSite: StaticSite;
+/** Two more token services that any page may call (CORS *): one the playground lists, one not. */
+let listed: TestServer;
+let unlisted: TestServer;
 let context: BrowserContext;
 let userDataDir: string;
 /** The X-API-Key and Authorization headers of every RPC the service received. */
 const credentialsSeen: string[] = [];
+const listedSeen: string[] = [];
+const unlistedSeen: string[] = [];
+
+/** An interceptor that records the credential headers of every RPC in `seen`. */
+function recordCredentials(seen: string[]): Interceptor {
+  return (next) => (request) => {
+    seen.push(`${request.header.get("x-api-key")} ${request.header.get("authorization")}`);
+    return next(request);
+  };
+}
 
 describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
   beforeAll(async () => {
@@ -33,17 +47,16 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
       startStaticSite(assets),
       startStaticSite(assets),
     ]);
+    const recordingService = (seen: string[]) =>
+      startTestServer({ cors: { allowOrigin: "*" }, interceptors: [recordCredentials(seen)] });
+    [listed, unlisted] = await Promise.all([
+      recordingService(listedSeen),
+      recordingService(unlistedSeen),
+    ]);
     service = await startTestServer({
       cors: { allowOrigin: [allowedSite.origin] },
-      httpRoutes: [playgroundRoute(assets)],
-      interceptors: [
-        (next) => (request) => {
-          credentialsSeen.push(
-            `${request.header.get("x-api-key")} ${request.header.get("authorization")}`,
-          );
-          return next(request);
-        },
-      ],
+      httpRoutes: [playgroundRoute(assets, { serviceOrigins: [listed.baseUrl] })],
+      interceptors: [recordCredentials(credentialsSeen)],
     });
     userDataDir = mkdtempSync(join(tmpdir(), "playground-chromium-"));
     context = await chromium.launchPersistentContext(userDataDir, {
@@ -63,7 +76,9 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
 
   afterAll(async () => {
     await context?.close();
-    await Promise.all([service?.close(), allowedSite?.close(), otherSite?.close()]);
+    await Promise.all(
+      [service, listed, unlisted, allowedSite, otherSite].map((server) => server?.close()),
+    );
     if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
@@ -131,10 +146,21 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
     const { page, calls } = await open(`${allowedSite.origin}/?server=${service.baseUrl}`);
     expect(await page.inputValue("#server-url")).toBe(service.baseUrl);
 
-    // Credentials go through the CORS preflight like any browser client's.
+    // Credentials go through the CORS preflight like any browser client's, once the person
+    // has confirmed that this other origin may have them.
     await page.fill("#api-key", "key-123");
     await page.fill("#jwt", "aaa.bbb.ccc");
     credentialsSeen.length = 0;
+    expect(await page.locator("#server-notice").textContent()).toContain(
+      `The Service URL is on ${service.baseUrl}, not on ${allowedSite.origin}`,
+    );
+    await page.click("#mint");
+    await page.waitForSelector("#error:not([hidden])");
+    expect(await page.locator("#error").textContent()).toMatch(
+      /^Not sent: your API key or JWT would go to http:\/\/127\.0\.0\.1:\d+, which is not where this page came from\./,
+    );
+    expect(credentialsSeen).toEqual([]);
+    await page.check("#trust-server");
     const overConnect = await mintRtc(page, "connect");
     expect(decodeToken(overConnect).signatureValid).toBe(true);
     const overGrpcWeb = await mintRtc(page, "grpc-web");
@@ -163,6 +189,53 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
     const table = (await page.locator("#token-table tr").allInnerTexts()).join("\n");
     expect(table).toContain("not valid for this service's certificate");
     expect(table).toMatch(/expired \d+h( \d+m)?( \d+s)? ago/);
+    await page.close();
+  }, 60_000);
+
+  it("never sends typed credentials to a ?server= origin nobody chose", async () => {
+    const { page } = await open(`${service.baseUrl}/?server=${unlisted.baseUrl}`);
+    expect(await page.inputValue("#server-url")).toBe(unlisted.baseUrl);
+    const notice = page.locator("#server-notice");
+    expect(await notice.isVisible()).toBe(true);
+    expect(await notice.textContent()).toContain(`The Service URL is on ${unlisted.baseUrl}`);
+    await page.fill("#api-key", "key-123");
+    await page.fill("#jwt", "aaa.bbb.ccc");
+    await page.click("#mint");
+    await page.waitForSelector("#error:not([hidden])");
+    expect(await page.locator("#error").textContent()).toMatch(/^Not sent: /);
+
+    // Even confirmed, the page's CSP lets it call only its own origin and the listed services.
+    await page.check("#trust-server");
+    await page.click("#mint");
+    await page.locator("#error", { hasText: "PLAYGROUND_SERVICE_ORIGINS" }).waitFor();
+    expect(await page.locator("#error").textContent()).toBe(
+      `This page may not call ${unlisted.baseUrl}: the service that serves it lists the other services it may call in PLAYGROUND_SERVICE_ORIGINS.`,
+    );
+    expect(await page.inputValue("#minted-token")).toBe("");
+    expect(unlistedSeen).toEqual([]);
+
+    // Changing the Service URL takes the confirmation back.
+    await page.fill("#server-url", `${unlisted.baseUrl}/`);
+    await page.fill("#server-url", listed.baseUrl);
+    expect(await page.isChecked("#trust-server")).toBe(false);
+    await page.close();
+  }, 60_000);
+
+  it("calls a service the page lists once the person confirms it, with the credentials", async () => {
+    const { page } = await open(`${service.baseUrl}/?server=${listed.baseUrl}`);
+    await page.fill("#api-key", "key-456");
+    await page.click("#mint");
+    await page.waitForSelector("#error:not([hidden])");
+    expect(listedSeen).toEqual([]);
+    await page.check("#trust-server");
+    await page.click("#mint");
+    await page.locator("#status", { hasText: "Minted and inspected over Connect." }).waitFor();
+    expect(decodeToken(await page.inputValue("#minted-token")).signatureValid).toBe(true);
+    expect(new Set(listedSeen)).toEqual(new Set(["key-456 null"]));
+    // Its own origin needs no confirmation; a ?server= that is not an http URL is ignored.
+    await page.goto(`${service.baseUrl}/?server=javascript:alert(1)`);
+    expect(await page.inputValue("#server-url")).toBe(service.baseUrl);
+    expect(await page.locator("#server-notice").isHidden()).toBe(true);
     await page.close();
   }, 60_000);
 

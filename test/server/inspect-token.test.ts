@@ -243,7 +243,10 @@ describe("legacy POST /inspectToken", () => {
     [{}, "token is required"],
     [{ token: null }, "token is required"],
     [{ token: 7 }, "token must be a string"],
-    ['{"token":"a","TOKEN":"b"}', 'body repeats the key "TOKEN"'],
+    [
+      '{"token":"a","TOKEN":"b"}',
+      'body has the keys "token" and "TOKEN", which differ only in letter case. Send one of them',
+    ],
     ["[]", "body must be a JSON object"],
   ])("answers 400 with a JSON error for %j", async (body, error) => {
     const { status, json } = await postInspectToken(server.baseUrl, body);
