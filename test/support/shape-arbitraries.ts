@@ -102,6 +102,37 @@ const overLifetime = (expire: number) =>
   fc.integer({ min: lifetimeOf(expire) + 1, max: 0xffff_ffff });
 
 type Part = RtcPart & { rtmUserId?: string; rtmExpireSeconds?: number };
+type PrivilegeField = keyof NonNullable<RtcPart["privilegeExpiry"]>;
+
+/** Each lifetime of `privilege_expiry`, and its name in error messages. */
+const PRIVILEGE_FIELDS: readonly [PrivilegeField, string][] = [
+  ["joinChannelSeconds", "join_channel_seconds"],
+  ["publishAudioSeconds", "publish_audio_seconds"],
+  ["publishVideoSeconds", "publish_video_seconds"],
+  ["publishDataStreamSeconds", "publish_data_stream_seconds"],
+];
+
+/** `privilege_expiry` with one of `fields` set to `seconds` (the others 0), and that field's name. */
+function onePrivilegeLifetime(
+  part: Part,
+  fields: readonly [PrivilegeField, string][],
+  seconds: fc.Arbitrary<number>,
+): fc.Arbitrary<{ part: Part; field: string }> {
+  return fc.tuple(fc.constantFrom(...fields), seconds).map(([[name, field], lifetime]) => ({
+    part: {
+      ...part,
+      privilegeExpireSeconds: 0,
+      privilegeExpiry: {
+        joinChannelSeconds: 0,
+        publishAudioSeconds: 0,
+        publishVideoSeconds: 0,
+        publishDataStreamSeconds: 0,
+        [name]: lifetime,
+      },
+    },
+    field: `privilege_expiry.${field}`,
+  }));
+}
 
 /** One field of the RTC (+ RTM) part broken, named relative to that part. */
 function brokenPart(part: Part, rtm: boolean): fc.Arbitrary<{ part: Part; field: string }> {
@@ -127,30 +158,7 @@ function brokenPart(part: Part, rtm: boolean): fc.Arbitrary<{ part: Part; field:
         return { ...rest, privilegeExpireSeconds };
       })
       .map(withField("privilege_expire_seconds")),
-    fc
-      .tuple(
-        fc.constantFrom(
-          ["joinChannelSeconds", "join_channel_seconds"],
-          ["publishAudioSeconds", "publish_audio_seconds"],
-          ["publishVideoSeconds", "publish_video_seconds"],
-          ["publishDataStreamSeconds", "publish_data_stream_seconds"],
-        ),
-        overLifetime(part.expireSeconds),
-      )
-      .map(([[name, field], seconds]) => ({
-        part: {
-          ...part,
-          privilegeExpireSeconds: 0,
-          privilegeExpiry: {
-            joinChannelSeconds: 0,
-            publishAudioSeconds: 0,
-            publishVideoSeconds: 0,
-            publishDataStreamSeconds: 0,
-            [name]: seconds,
-          },
-        },
-        field: `privilege_expiry.${field}`,
-      })),
+    onePrivilegeLifetime(part, PRIVILEGE_FIELDS, overLifetime(part.expireSeconds)),
     fc
       .integer({ min: 1, max: lifetimeOf(part.expireSeconds) })
       .map((privilegeExpireSeconds) => ({
@@ -168,29 +176,11 @@ function brokenPart(part: Part, rtm: boolean): fc.Arbitrary<{ part: Part; field:
   if (part.role === SUBSCRIBER) {
     // A publish lifetime the token would not carry, even within the token's lifetime.
     options.push(
-      fc
-        .tuple(
-          fc.constantFrom(
-            ["publishAudioSeconds", "publish_audio_seconds"],
-            ["publishVideoSeconds", "publish_video_seconds"],
-            ["publishDataStreamSeconds", "publish_data_stream_seconds"],
-          ),
-          fc.integer({ min: 1, max: lifetimeOf(part.expireSeconds) }),
-        )
-        .map(([[name, field], seconds]) => ({
-          part: {
-            ...part,
-            privilegeExpireSeconds: 0,
-            privilegeExpiry: {
-              joinChannelSeconds: 0,
-              publishAudioSeconds: 0,
-              publishVideoSeconds: 0,
-              publishDataStreamSeconds: 0,
-              [name]: seconds,
-            },
-          },
-          field: `privilege_expiry.${field}`,
-        })),
+      onePrivilegeLifetime(
+        part,
+        PRIVILEGE_FIELDS.slice(1),
+        fc.integer({ min: 1, max: lifetimeOf(part.expireSeconds) }),
+      ),
     );
   }
   if (rtm) {
