@@ -223,7 +223,7 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
     await page.fill("#privilege-expire", "1000");
     await page.click("#mint");
     await page.waitForSelector("#error:not([hidden])");
-    expect(await page.locator("#error").innerText()).toBe(
+    expect(await page.locator("#error").textContent()).toBe(
       "InvalidArgument: agent.rtc_rtm.privilege_expire_seconds must be at most the token's lifetime of 900 seconds (0 means as long as the token)",
     );
     await page.close();
