@@ -157,9 +157,13 @@ function oneOf<T extends string>(
 function readCredentials(env: Env, problems: string[]): Credentials | undefined {
   const appId = env.APP_ID ?? "";
   const appCertificate = env.APP_CERTIFICATE ?? "";
+  const secondary = env.APP_CERTIFICATE_SECONDARY ?? "";
   if (appId === "" && appCertificate === "") {
     if (env.NODE_ENV === "production") {
       problems.push("APP_ID and APP_CERTIFICATE are required when NODE_ENV is production");
+    }
+    if (secondary !== "") {
+      problems.push("APP_CERTIFICATE_SECONDARY needs APP_ID and APP_CERTIFICATE to be set too");
     }
     return undefined;
   }
@@ -175,7 +179,17 @@ function readCredentials(env: Env, problems: string[]): Credentials | undefined 
       );
     }
   }
-  return { appId, appCertificate };
+  if (secondary === "") return { appId, appCertificate };
+  if (!isAgoraId(secondary)) {
+    problems.push(
+      `APP_CERTIFICATE_SECONDARY must be exactly 32 hexadecimal characters (got ${secondary.length} characters)`,
+    );
+  } else if (secondary.toLowerCase() === appCertificate.toLowerCase()) {
+    problems.push(
+      "APP_CERTIFICATE_SECONDARY must be the other certificate of the project, not APP_CERTIFICATE again",
+    );
+  }
+  return { appId, appCertificate, secondaryAppCertificate: secondary };
 }
 
 /**

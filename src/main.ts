@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const logger = createLogger({
     level: config.logLevel,
     destination: output.destination,
-    secrets: [config.credentials.appCertificate],
+    secrets: [config.credentials.appCertificate, config.credentials.secondaryAppCertificate ?? ""],
   });
   // A bug that escapes every handler still ends the process, as Node would, but through the log
   // (one line, secrets redacted) rather than a raw stack on stderr.

@@ -45,7 +45,10 @@ export function checkBaseUrl(baseUrl: string): string {
     throw new TypeError(`baseUrl must be an absolute http or https URL (got "${baseUrl}")`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new TypeError(`baseUrl must be an http or https URL (got "${url.protocol}")`);
+    // "localhost:8080" parses as the scheme "localhost:": quote what was given, not the scheme.
+    throw new TypeError(
+      `baseUrl must be an http or https URL starting with http:// or https:// (got "${baseUrl}")`,
+    );
   }
   return baseUrl;
 }

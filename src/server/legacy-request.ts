@@ -18,7 +18,7 @@ export class LegacyInputError extends Error {}
 export type LegacyFieldNames = Partial<Record<RuleViolation["field"], string>>;
 
 const MAX_UINT32 = 0xffff_ffff;
-const tokenTypes: readonly TokenKind[] = ["rtc", "rtm", "chat"];
+const tokenTypes = ["rtc", "rtm", "chat"] as const satisfies readonly TokenKind[];
 const roles: Record<string, RtcRole> = {
   publisher: RtcRole.PUBLISHER,
   subscriber: RtcRole.SUBSCRIBER,

@@ -142,6 +142,108 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
     await page.close();
   }, 60_000);
 
+  it("shows each kind's fields and mints RTC + RTM and agent tokens with privilege lifetimes", async () => {
+    const { page } = await open(`${service.baseUrl}/`);
+    const visible = async () => {
+      const fields: Record<string, boolean> = {};
+      for (const id of [
+        "channel",
+        "role",
+        "agent-kind",
+        "rtm-user-id",
+        "rtm-expire",
+        "privilege-expire",
+      ]) {
+        fields[id] = await page.locator(`#${id}`).isVisible();
+      }
+      return fields;
+    };
+    await page.selectOption("#mint-kind", "chat");
+    expect(await visible()).toEqual({
+      channel: false,
+      role: false,
+      "agent-kind": false,
+      "rtm-user-id": false,
+      "rtm-expire": false,
+      "privilege-expire": false,
+    });
+    await page.selectOption("#mint-kind", "rtc");
+    expect(await visible()).toMatchObject({
+      channel: true,
+      role: true,
+      "privilege-expire": true,
+      "rtm-user-id": false,
+    });
+
+    await page.selectOption("#mint-kind", "rtc_rtm");
+    expect(await visible()).toMatchObject({
+      "agent-kind": false,
+      "rtm-user-id": true,
+      "rtm-expire": true,
+    });
+    await page.fill("#channel", "live 7");
+    await page.fill("#uid", "2882341273");
+    await page.selectOption("#role", "publisher");
+    await page.fill("#rtm-user-id", "alice");
+    await page.fill("#expire", "900");
+    await page.fill("#rtm-expire", "600");
+    await page.fill("#publish-audio-expire", "300");
+    await page.fill("#publish-video-expire", "300");
+    await page.click("#mint");
+    await page.locator("#status", { hasText: "Minted and inspected over Connect." }).waitFor();
+    const rtcRtm = decodeToken(await page.inputValue("#minted-token"));
+    expect(rtcRtm.signatureValid).toBe(true);
+    expect(rtcRtm.services).toEqual([
+      {
+        type: 1,
+        channel: "live 7",
+        uid: "2882341273",
+        privileges: { 1: 900, 2: 300, 3: 300, 4: 900 },
+      },
+      { type: 2, userId: "alice", privileges: { 1: 600 } },
+    ]);
+    const rows = await page.locator("#services-table tbody tr").allInnerTexts();
+    expect(rows.map((row) => row.split("\t").slice(0, 5))).toEqual([
+      ["RTC (1)", "live 7", "2882341273", "join_channel (1)", "15m"],
+      ["RTC (1)", "live 7", "2882341273", "publish_audio_stream (2)", "5m"],
+      ["RTC (1)", "live 7", "2882341273", "publish_video_stream (3)", "5m"],
+      ["RTC (1)", "live 7", "2882341273", "publish_data_stream (4)", "15m"],
+      ["RTM (2)", "", "alice", "login (1)", "10m"],
+    ]);
+    const tokenTable = (await page.locator("#token-table tr").allInnerTexts()).join("\n");
+    expect(tokenTable).toMatch(/Signature\s+valid \(signed with the App Certificate\)/);
+    expect(tokenTable).toMatch(/First privilege expires\s+\S+Z\s+in (5m|4m \d+s)/);
+
+    await page.selectOption("#mint-kind", "agent");
+    await page.selectOption("#agent-kind", "convoai");
+    await page.fill("#uid", "1001");
+    await page.fill("#rtm-user-id", "");
+    await page.fill("#rtm-expire", "");
+    await page.fill("#publish-audio-expire", "");
+    await page.fill("#publish-video-expire", "");
+    await page.fill("#privilege-expire", "600");
+    await page.click("#mint");
+    await page.locator("#services-table", { hasText: "ConvoAI (9)" }).waitFor();
+    expect(decodeToken(await page.inputValue("#minted-token")).services).toEqual([
+      { type: 1, channel: "live 7", uid: "1001", privileges: privilegesFor([1, 2, 3, 4], 600) },
+      { type: 2, userId: "1001", privileges: { 1: 900 } },
+      { type: 9, privileges: {} },
+    ]);
+    const agentRows = await page.locator("#services-table tbody tr").allInnerTexts();
+    expect(agentRows.at(-1)?.split("\t").slice(0, 4)).toEqual(["ConvoAI (9)", "", "", "none"]);
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, "playground-agent.png"), fullPage: true });
+
+    // A request the rules refuse is shown with the field it breaks.
+    await page.fill("#privilege-expire", "1000");
+    await page.click("#mint");
+    await page.waitForSelector("#error:not([hidden])");
+    expect(await page.locator("#error").textContent()).toBe(
+      "InvalidArgument: agent.rtc_rtm.privilege_expire_seconds must be at most the token's lifetime of 900 seconds (0 means as long as the token)",
+    );
+    await page.close();
+  }, 60_000);
+
   it("works from another origin that CORS_ALLOW_ORIGIN allows, over Connect and gRPC-Web", async () => {
     const { page, calls } = await open(`${allowedSite.origin}/?server=${service.baseUrl}`);
     expect(await page.inputValue("#server-url")).toBe(service.baseUrl);

@@ -109,7 +109,7 @@ describe("createServer() serves GetToken on every protocol from one port", () =>
     });
 
     const badRequests: [string, GetTokenInit, RegExp][] = [
-      ["no request at all", {}, /^request must set one of rtc or rtm or chat$/],
+      ["no request at all", {}, /^request must set one of rtc or rtm or chat or rtc_rtm or agent$/],
       [
         "an 8 KiB channel",
         { request: { case: "rtc", value: { channel: "x".repeat(8192), uid: "a", role: 1 } } },
