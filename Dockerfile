@@ -3,7 +3,8 @@
 # Credentials are given at run time (docker run -e APP_ID -e APP_CERTIFICATE, or a Kubernetes
 # Secret), never here: nothing in this file or the build context holds them.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 26: the Active LTS (security fixes until April 2029); .ci/run tests this major. See README.
+ARG NODE_IMAGE=node:26-trixie-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
@@ -26,8 +27,9 @@ COPY --from=build /app/dist ./dist
 USER node
 ENV PORT=8080
 EXPOSE 8080
-# Slim images have no curl: ask /healthz with Node's own fetch.
+# Slim images have no curl: a script asks /healthz with Node's fetch, on the address and port it
+# reads from HOST, SERVER_PORT and PORT as the service does (a loopback address for 0.0.0.0 or ::).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
-  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.SERVER_PORT||process.env.PORT||8080}/healthz`).then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "dist/src/healthcheck.js"]
 # Not "npm start": its prestart would rebuild with tsc, a dev dependency absent here.
 CMD ["node", "dist/src/main.js"]

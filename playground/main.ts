@@ -1,9 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { createTokenClient, RtcRole, type TokenClient } from "../src/web/index.js";
+import { createTokenClient, type TokenClient } from "../src/web/index.js";
 import "./main.css";
+import { type MintForm, mintKindHints, mintRequestOf } from "./mint-request.js";
 import { renderInspection, updateCountdowns } from "./render-inspection.js";
-
-type MintRequest = Parameters<TokenClient["getToken"]>[0];
+import { initialServiceUrl, watchServiceOrigin } from "./service-origin.js";
 
 function byId<T extends HTMLElement>(id: string): T {
   const node = document.getElementById(id);
@@ -16,10 +16,6 @@ const protocol = byId<HTMLSelectElement>("protocol");
 const apiKey = byId<HTMLInputElement>("api-key");
 const jwt = byId<HTMLInputElement>("jwt");
 const kind = byId<HTMLSelectElement>("mint-kind");
-const channel = byId<HTMLInputElement>("channel");
-const uid = byId<HTMLInputElement>("uid");
-const role = byId<HTMLSelectElement>("role");
-const expire = byId<HTMLInputElement>("expire");
 const mintedToken = byId<HTMLTextAreaElement>("minted-token");
 const tokenInput = byId<HTMLTextAreaElement>("token");
 const errorBox = byId<HTMLParagraphElement>("error");
@@ -28,22 +24,29 @@ const inspection = byId<HTMLElement>("inspection");
 const mintHint = byId<HTMLParagraphElement>("mint-hint");
 
 // The service this page came from, unless ?server= names another (which its CORS must allow).
-serverUrl.value = new URLSearchParams(location.search).get("server") ?? location.origin;
+serverUrl.value = initialServiceUrl(location);
+const serviceOrigin = watchServiceOrigin(
+  {
+    serverUrl,
+    notice: byId("server-notice"),
+    noticeText: byId("server-notice-text"),
+    trust: byId<HTMLInputElement>("trust-server"),
+    trustOrigin: byId("trust-server-origin"),
+  },
+  location,
+  (message) => showMessage(message),
+);
 
-const hints: Record<string, string> = {
-  rtc: 'RTC: uid "0" means any user. Channel and uid use Agora\'s character set, at most 64 and 255 bytes.',
-  rtm: 'RTM: the channel is an optional stream channel ("*" for all); leave it empty for none.',
-  chat: "Chat: leave the user empty for an app token.",
-};
-
+/** The fields of the mint form for the chosen kind; the others are hidden. */
 function showKindFields(): void {
-  for (const label of document.querySelectorAll<HTMLElement>("label[data-for]")) {
-    label.hidden = !(label.dataset.for ?? "").split(" ").includes(kind.value);
+  for (const field of document.querySelectorAll<HTMLElement>("#mint-form [data-for]")) {
+    field.hidden = !(field.dataset.for ?? "").split(" ").includes(kind.value);
   }
-  mintHint.textContent = hints[kind.value] ?? "";
+  mintHint.textContent = mintKindHints[kind.value] ?? "";
 }
 
 function client(): TokenClient {
+  serviceOrigin.checkCredentials({ apiKey: apiKey.value, jwt: jwt.value });
   return createTokenClient({
     baseUrl: serverUrl.value,
     protocol: protocol.value === "grpc-web" ? "grpc-web" : "connect",
@@ -53,33 +56,34 @@ function client(): TokenClient {
   });
 }
 
-function mintRequest(): MintRequest {
-  const expireSeconds = Number(expire.value || "0");
-  switch (kind.value) {
-    case "rtc":
-      return {
-        request: {
-          case: "rtc",
-          value: {
-            channel: channel.value,
-            uid: uid.value,
-            role: role.value === "subscriber" ? RtcRole.SUBSCRIBER : RtcRole.PUBLISHER,
-            expireSeconds,
-          },
-        },
-      };
-    case "rtm":
-      return {
-        request: { case: "rtm", value: { uid: uid.value, channel: channel.value, expireSeconds } },
-      };
-    default:
-      return { request: { case: "chat", value: { uid: uid.value, expireSeconds } } };
-  }
+function mintForm(): MintForm {
+  const value = (id: string) => byId<HTMLInputElement | HTMLSelectElement>(id).value;
+  return {
+    kind: kind.value,
+    channel: value("channel"),
+    uid: value("uid"),
+    role: value("role"),
+    agentKind: value("agent-kind"),
+    rtmUserId: value("rtm-user-id"),
+    expire: value("expire"),
+    privilegeExpire: value("privilege-expire"),
+    joinChannelExpire: value("join-channel-expire"),
+    publishAudioExpire: value("publish-audio-expire"),
+    publishVideoExpire: value("publish-video-expire"),
+    publishDataStreamExpire: value("publish-data-stream-expire"),
+    rtmExpire: value("rtm-expire"),
+  };
 }
 
 function showError(error: unknown): void {
   const connectError = ConnectError.from(error);
-  errorBox.textContent = `${Code[connectError.code]}: ${connectError.rawMessage}`;
+  showMessage(
+    serviceOrigin.explainFailure(error) ?? `${Code[connectError.code]}: ${connectError.rawMessage}`,
+  );
+}
+
+function showMessage(message: string): void {
+  errorBox.textContent = message;
   errorBox.hidden = false;
   status.textContent = "";
 }
@@ -118,7 +122,7 @@ byId<HTMLFormElement>("mint-form").addEventListener("submit", (event) => {
   event.preventDefault();
   mintedToken.value = "";
   void run(async () => {
-    const { token } = await client().getToken(mintRequest());
+    const { token } = await client().getToken(mintRequestOf(mintForm()));
     mintedToken.value = token;
     tokenInput.value = token;
     await inspect(token);

@@ -1,5 +1,10 @@
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { formatDuration, formatTime, serviceName } from "../src/cli/format-inspection.js";
+import {
+  formatDuration,
+  formatTime,
+  serviceName,
+  signatureVerdict,
+} from "../src/cli/format-inspection.js";
 import { type InspectTokenResponse, ServiceKind } from "../src/web/index.js";
 
 /** Seconds since the Unix epoch of a Timestamp. */
@@ -44,6 +49,19 @@ export function updateCountdowns(root: ParentNode, nowMs: number): void {
   }
 }
 
+/** When the token's first privilege expires, if it has any. */
+function firstPrivilegeExpiry(inspection: InspectTokenResponse): Timestamp | undefined {
+  let first: Timestamp | undefined;
+  for (const service of inspection.services) {
+    for (const privilege of service.privileges) {
+      if (first === undefined || secondsOf(privilege.expiresAt) < secondsOf(first)) {
+        first = privilege.expiresAt;
+      }
+    }
+  }
+  return first;
+}
+
 /** The inspection as two tables: the token, then every service's privileges. */
 export function renderInspection(inspection: InspectTokenResponse): DocumentFragment {
   const fragment = document.createDocumentFragment();
@@ -63,19 +81,32 @@ export function renderInspection(inspection: InspectTokenResponse): DocumentFrag
     token,
     "Signature",
     inspection.signatureValid
-      ? element("span", "valid", "good")
+      ? element("span", signatureVerdict(inspection), "good")
       : element("span", "not valid for this service's certificate", "bad"),
     "",
   );
   row(token, "Issued at", formatTime(inspection.issuedAt), "");
   row(token, "Expires at", formatTime(inspection.expiresAt), countdown(inspection.expiresAt));
   row(token, "Lifetime", formatDuration(inspection.expireSeconds), "");
+  // The SDK warns (onTokenPrivilegeWillExpire) 30 s before the first privilege expires.
+  const first = firstPrivilegeExpiry(inspection);
+  if (first !== undefined && secondsOf(first) < secondsOf(inspection.expiresAt)) {
+    row(token, "First privilege expires", formatTime(first), countdown(first));
+  }
   fragment.append(token);
 
   const services = element("table");
   services.id = "services-table";
   const head = services.createTHead().insertRow();
-  for (const title of ["Service", "Channel", "User", "Privilege", "Expires at", "Countdown"]) {
+  for (const title of [
+    "Service",
+    "Channel",
+    "User",
+    "Privilege",
+    "Lifetime",
+    "Expires at",
+    "Countdown",
+  ]) {
     head.append(element("th", title));
   }
   const body = services.createTBody();
@@ -94,6 +125,7 @@ export function renderInspection(inspection: InspectTokenResponse): DocumentFrag
         element("td", service.channel, "mono"),
         element("td", user, "mono"),
         element("td", privilege ? `${privilege.name || "unknown"} (${privilege.id})` : "none"),
+        element("td", privilege ? formatDuration(privilege.expireSeconds) : ""),
         element("td", privilege ? formatTime(privilege.expiresAt) : ""),
       );
       const cell = element("td");

@@ -2,8 +2,8 @@
 // and the bundled token playground. A clean start keeps deleted sources out of the package.
 // `npm run build -- --outDir DIR` builds into DIR instead (the container test uses it).
 import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { chmodSync, readFileSync, rmSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildPlayground } from "./build-playground.mjs";
 
@@ -23,3 +23,11 @@ execFileSync(
   { cwd: root, stdio: "inherit" },
 );
 await buildPlayground(join(outDir, "playground"));
+
+// tsc writes new files without the executable bit. `npx agora-token-service` runs the bin through
+// a link npm made (and made executable) once, so each rebuild (`npm start`, `npm pack`) must set
+// it again; the packed tarball then carries it too.
+const { bin } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+for (const path of Object.values(bin)) {
+  chmodSync(join(outDir, relative("dist", path)), 0o755);
+}

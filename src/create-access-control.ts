@@ -1,6 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { createAuthenticator } from "./auth/authenticator.js";
-import { createJwtVerifier } from "./auth/jwt-verifier.js";
+import { createJwtVerifier, type JwtSettings } from "./auth/jwt-verifier.js";
 import type { Config } from "./load-config.js";
 import { createMemoryRateLimiter } from "./rate-limit/memory-rate-limiter.js";
 import type { RateLimiter } from "./rate-limit/rate-limiter.js";
@@ -12,8 +12,8 @@ export type Log = (level: "info" | "warn" | "error", msg: string, fields?: objec
 export interface AccessControl {
   /** For `createServer`: the guard every protocol and legacy route runs. */
   callGuard: CallGuard;
-  /** For a readiness probe: false while the shared rate-limit store (Redis) is unreachable. */
-  isRateLimiterReady(): boolean;
+  /** For a readiness probe: false while the shared rate-limit store (Redis) does not answer. */
+  isRateLimiterReady(): boolean | Promise<boolean>;
   /** Closes the Redis connection, if any. */
   close(): Promise<void>;
 }
@@ -37,13 +37,10 @@ export function createAccessControl(
       "OPEN MODE: no API_KEYS, API_KEYS_FILE, JWT_JWKS_URL or JWT_PUBLIC_KEY is set, so ANYONE who can reach this port may mint ANY token (wildcard RTC, Chat app). Configure API keys and/or JWTs (README, Security).",
     );
   } else {
+    // Not under `jwt`, a field the logger censors whole wherever it appears.
     log("info", "callers must authenticate", {
       apiKeys: apiKeys.map((key) => key.name),
-      jwt: jwt && {
-        keys: jwt.keySource.kind === "jwks" ? jwt.keySource.url.href : "JWT_PUBLIC_KEY",
-        issuer: jwt.issuer,
-        audiences: jwt.audiences,
-      },
+      jwtSettings: jwt && describeJwtSettings(jwt),
     });
   }
 
@@ -57,10 +54,11 @@ export function createAccessControl(
           onFailure: rateLimit.redisFailure,
           log: (level, msg) => log(level, msg),
         })
-      : createMemoryRateLimiter({ limit: rateLimit.limit });
+      : createMemoryRateLimiter({ limit: rateLimit.limit, maxKeys: rateLimit.maxCallers });
     log("info", "rate limit per caller", {
       ...rateLimit.limit,
       store: rateLimit.redisUrl ? "redis" : "memory",
+      ...(!rateLimit.redisUrl && { maxCallers: rateLimit.maxCallers }),
       ...(rateLimit.redisUrl && { redisFailure: rateLimit.redisFailure }),
     });
   }
@@ -76,5 +74,30 @@ export function createAccessControl(
     close: async () => {
       await rateLimiter?.close();
     },
+  };
+}
+
+/**
+ * What the start-up log shows of the JWT settings: all of them, none being secret, except a
+ * user name and password written into the JWKS URL.
+ */
+function describeJwtSettings(jwt: JwtSettings): Record<string, unknown> {
+  let keys = "JWT_PUBLIC_KEY";
+  if (jwt.keySource.kind === "jwks") {
+    const url = new URL(jwt.keySource.url.href);
+    const hadUserInfo = url.username !== "" || url.password !== "";
+    url.username = "";
+    url.password = "";
+    keys = hadUserInfo ? url.href.replace("//", "//[redacted]@") : url.href;
+  }
+  return {
+    keys,
+    issuer: jwt.issuer,
+    audiences: jwt.audiences,
+    algorithms: jwt.algorithms,
+    uidClaim: jwt.uidClaim,
+    channelsClaim: jwt.channelsClaim ?? null,
+    adminClaim: jwt.adminClaim ?? null,
+    clockToleranceSeconds: jwt.clockToleranceSeconds,
   };
 }

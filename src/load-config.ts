@@ -1,10 +1,12 @@
 import { availableParallelism } from "node:os";
 import { type AuthConfig, readAuthConfig } from "./auth/read-auth-config.js";
+import { countNoun } from "./count-noun.js";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./observability/logger.js";
 import { type RateLimitConfig, readRateLimitConfig } from "./rate-limit/read-rate-limit-config.js";
 import { readTrustProxy, type TrustProxy } from "./server/client-address.js";
 import type { CorsAllowOrigin } from "./server/cors.js";
 import type { ServerLimits } from "./server/create-server.js";
+import { readOriginList } from "./server/origin-list.js";
 import { type Credentials, isAgoraId } from "./token/credentials.js";
 
 /**
@@ -20,7 +22,13 @@ export interface Config {
   readonly credentials: Credentials;
   /** True when no credentials were configured and the demo ones are in use. */
   readonly usingDemoCredentials: boolean;
+  /**
+   * The address to listen on: `HOST`, else loopback with the demo credentials (a mint-anything
+   * service should not be on the network of whoever tried it) and every interface otherwise.
+   */
   readonly host: string;
+  /** True when `HOST` is unset and the demo credentials chose loopback. */
+  readonly loopbackForDemo: boolean;
   readonly port: number;
   readonly corsAllowOrigin: CorsAllowOrigin;
   readonly limits: Readonly<ServerLimits>;
@@ -38,6 +46,8 @@ export interface Config {
   readonly metricsPort: number | undefined;
   /** Serve the token playground at `GET /`. */
   readonly playground: boolean;
+  /** Other token services the playground page may call, besides its own origin. */
+  readonly playgroundServiceOrigins: readonly string[];
   /** Processes serving the one port (node:cluster); 1 runs in this process. */
   readonly workers: number;
 }
@@ -51,6 +61,8 @@ export class ConfigError extends Error {
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+const LOOPBACK = "127.0.0.1";
 
 /**
  * Reads the service's settings from `env` and returns them frozen, or throws one
@@ -74,9 +86,10 @@ export function loadConfig(env: Env): Config {
   const config: Config = {
     credentials: credentials ?? DEMO_CREDENTIALS,
     usingDemoCredentials: credentials === undefined,
-    host: env.HOST || "0.0.0.0",
+    host: env.HOST || (credentials === undefined ? LOOPBACK : "0.0.0.0"),
+    loopbackForDemo: !env.HOST && credentials === undefined,
     port: integer(portName, 8080, 0, 65_535),
-    corsAllowOrigin: readCorsAllowOrigin(env.CORS_ALLOW_ORIGIN),
+    corsAllowOrigin: readCorsAllowOrigin(env.CORS_ALLOW_ORIGIN, problems),
     limits: Object.freeze({
       maxBodyBytes: integer("MAX_BODY_BYTES", 20_480, 64, 16 * 1024 * 1024),
       headersTimeoutMs: integer("HEADERS_TIMEOUT_MS", 10_000, 100, 600_000),
@@ -109,6 +122,9 @@ export function loadConfig(env: Env): Config {
     ),
     metricsPort: env.METRICS_PORT ? integer("METRICS_PORT", 0, 0, 65_535) : undefined,
     playground: readPlayground(env, problems),
+    playgroundServiceOrigins: Object.freeze(
+      readOriginList("PLAYGROUND_SERVICE_ORIGINS", env.PLAYGROUND_SERVICE_ORIGINS, problems),
+    ),
     workers: env.WORKERS === "auto" ? availableParallelism() : integer("WORKERS", 1, 1, 64),
   };
   if (
@@ -143,9 +159,13 @@ function oneOf<T extends string>(
 function readCredentials(env: Env, problems: string[]): Credentials | undefined {
   const appId = env.APP_ID ?? "";
   const appCertificate = env.APP_CERTIFICATE ?? "";
+  const secondary = env.APP_CERTIFICATE_SECONDARY ?? "";
   if (appId === "" && appCertificate === "") {
     if (env.NODE_ENV === "production") {
       problems.push("APP_ID and APP_CERTIFICATE are required when NODE_ENV is production");
+    }
+    if (secondary !== "") {
+      problems.push("APP_CERTIFICATE_SECONDARY needs APP_ID and APP_CERTIFICATE to be set too");
     }
     return undefined;
   }
@@ -157,19 +177,31 @@ function readCredentials(env: Env, problems: string[]): Credentials | undefined 
     else if (!isAgoraId(value)) {
       // The length helps spot a pasted newline or space without showing the value.
       problems.push(
-        `${name} must be exactly 32 hexadecimal characters (got ${value.length} characters)`,
+        `${name} must be exactly 32 hexadecimal characters (got ${countNoun(value.length, "character")})`,
       );
     }
   }
-  return { appId, appCertificate };
+  if (secondary === "") return { appId, appCertificate };
+  if (!isAgoraId(secondary)) {
+    problems.push(
+      `APP_CERTIFICATE_SECONDARY must be exactly 32 hexadecimal characters (got ${secondary.length} characters)`,
+    );
+  } else if (secondary.toLowerCase() === appCertificate.toLowerCase()) {
+    problems.push(
+      "APP_CERTIFICATE_SECONDARY must be the other certificate of the project, not APP_CERTIFICATE again",
+    );
+  }
+  return { appId, appCertificate, secondaryAppCertificate: secondary };
 }
 
-function readCorsAllowOrigin(raw: string | undefined): CorsAllowOrigin {
-  const entries = (raw ?? "")
-    .split(",")
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== "");
-  return entries.includes("*") ? "*" : Object.freeze(entries);
+/**
+ * `*`, or a list of origins each exactly as browsers send them in `Origin`: an entry such as
+ * `https://app.example.com/` or `app.example.com` could never match, so it is refused.
+ */
+function readCorsAllowOrigin(raw: string | undefined, problems: string[]): CorsAllowOrigin {
+  const entries = (raw ?? "").split(",").map((entry) => entry.trim());
+  if (entries.includes("*")) return "*";
+  return Object.freeze(readOriginList("CORS_ALLOW_ORIGIN", raw, problems));
 }
 
 /** `PLAYGROUND=on|off`; unset: on, except with `NODE_ENV=production`. */

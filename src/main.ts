@@ -1,5 +1,7 @@
 import cluster from "node:cluster";
 import { existsSync } from "node:fs";
+import type { Logger } from "pino";
+import { countNoun } from "./count-noun.js";
 import { createApp } from "./create-app.js";
 import { type Config, ConfigError, loadConfig } from "./load-config.js";
 import { createLogger, logDestination } from "./observability/logger.js";
@@ -15,14 +17,14 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    createLogger().error({ problems: error.problems }, error.message);
+    reportConfigError(error);
     process.exit(1);
   }
   const output = await logDestination(config.logFormat);
   const logger = createLogger({
     level: config.logLevel,
     destination: output.destination,
-    secrets: [config.credentials.appCertificate],
+    secrets: [config.credentials.appCertificate, config.credentials.secondaryAppCertificate ?? ""],
   });
   // A bug that escapes every handler still ends the process, as Node would, but through the log
   // (one line, secrets redacted) rather than a raw stack on stderr.
@@ -45,9 +47,12 @@ async function main(): Promise<void> {
       "APP_ID and APP_CERTIFICATE are not set: signing with PUBLIC DEMO credentials. Agora will reject these tokens. Set both variables (NODE_ENV=production requires them).",
     );
   }
-  if (config.corsAllowOrigin === "*") {
-    logger.warn("CORS_ALLOW_ORIGIN is *: any web page may request tokens from this service");
+  if (config.loopbackForDemo) {
+    logger.warn(
+      `demo credentials: listening on loopback (${config.host}) only, so other machines cannot mint tokens here. Set HOST=0.0.0.0 to serve them.`,
+    );
   }
+  logCorsSetting(logger, config.corsAllowOrigin);
 
   const playground = config.playground ? loadPlaygroundAssets() : undefined;
   if (config.playground && playground === undefined) {
@@ -56,7 +61,9 @@ async function main(): Promise<void> {
   const app = createApp({
     config,
     logger,
-    httpRoutes: playground ? [playgroundRoute(playground)] : [],
+    httpRoutes: playground
+      ? [playgroundRoute(playground, { serviceOrigins: config.playgroundServiceOrigins })]
+      : [],
   });
   const { address, metrics } = await app.listen(config.port, config.host);
   logger.info(
@@ -81,6 +88,40 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", shutdown);
   process.on("SIGINT", shutdown);
+}
+
+/**
+ * A person at a terminal reads one problem a line on stderr; a log collector (stderr is not a
+ * TTY) gets one JSON line with every problem.
+ */
+function reportConfigError(error: ConfigError): void {
+  if (process.stderr.isTTY) {
+    process.stderr.write(
+      `${error.message}\nThe README's Configuration table lists every variable and its rules.\n`,
+    );
+  } else {
+    createLogger().error({ problems: error.problems }, "invalid configuration");
+  }
+}
+
+/** Which web pages may call this service, as the start-up log says it. */
+function logCorsSetting(logger: Logger, allowOrigin: Config["corsAllowOrigin"]): void {
+  if (allowOrigin === "*") {
+    logger.warn(
+      { corsAllowOrigin: "*" },
+      "CORS_ALLOW_ORIGIN is *: any web page may request tokens from this service",
+    );
+  } else if (allowOrigin.length === 0) {
+    logger.info(
+      { corsAllowOrigin: [] },
+      "CORS: no web page on another origin may call this service (CORS_ALLOW_ORIGIN is unset)",
+    );
+  } else {
+    logger.info(
+      { corsAllowOrigin: allowOrigin },
+      `CORS: web pages on ${countNoun(allowOrigin.length, "origin")} may call this service`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {

@@ -1,15 +1,23 @@
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import {
+  AgentKind,
   type GetTokenRequest,
+  type RtcPrivilegeExpiry,
   RtcRole,
+  type RtcRtmTokenRequest,
+  type RtcTokenRequest,
   type TokenService,
 } from "../gen/agora/token/v1/token_service_pb.js";
 import { createInspectToken } from "./service/inspect-token.js";
 import type { Credentials } from "./token/credentials.js";
 import { type Clock, createTokenMinter, type SaltSource } from "./token/token-minter.js";
 import type {
+  RtcFields,
+  RtcPrivilegeLifetimes,
+  RtcRtmFields,
   RuleViolation,
+  AgentKind as TokenAgentKind,
   TokenRequest,
   RtcRole as TokenRtcRole,
 } from "./token/token-request.js";
@@ -57,7 +65,11 @@ export function createTokenService({
         throw new ConnectError("internal error while minting the token", Code.Internal);
       }
       if (result.kind === "invalid") throw violationError(result.violation);
-      return { token: result.token, expiresAt: timestampFromMs(result.expiresAt * 1000) };
+      return {
+        token: result.token,
+        expiresAt: timestampFromMs(result.expiresAt * 1000),
+        privilegesExpireAt: timestampFromMs(result.privilegesExpireAt * 1000),
+      };
     },
     inspectToken: (request) => inspectToken(request),
   };
@@ -72,7 +84,12 @@ export function violationError(
   violation: RuleViolation,
   code = Code.InvalidArgument,
 ): ConnectError {
-  const field = violation.kind ? `${violation.kind}.${violation.field}` : violation.field;
+  // A rule about the request as a whole names its kind ("agent tokens need …").
+  const field = !violation.kind
+    ? violation.field
+    : violation.field === "request"
+      ? violation.kind
+      : `${violation.kind}.${violation.field}`;
   return new ConnectError(`${field} ${violation.rule}`, code, undefined, undefined, violation);
 }
 
@@ -91,16 +108,7 @@ export function tokenRequestFromProto(
   const { request } = message;
   switch (request.case) {
     case "rtc":
-      return {
-        kind: "ok",
-        request: {
-          kind: "rtc",
-          channel: request.value.channel,
-          uid: request.value.uid,
-          role: rtcRoleFromProto(request.value.role),
-          expireSeconds: request.value.expireSeconds,
-        },
-      };
+      return { kind: "ok", request: { kind: "rtc", ...rtcFieldsFromProto(request.value) } };
     case "rtm":
       return {
         kind: "ok",
@@ -120,15 +128,65 @@ export function tokenRequestFromProto(
           expireSeconds: request.value.expireSeconds,
         },
       };
+    case "rtcRtm":
+      return { kind: "ok", request: { kind: "rtc_rtm", ...rtcRtmFieldsFromProto(request.value) } };
+    case "agent":
+      return {
+        kind: "ok",
+        request: {
+          kind: "agent",
+          agentKind: agentKindFromProto(request.value.kind),
+          rtcRtm: request.value.rtcRtm && rtcRtmFieldsFromProto(request.value.rtcRtm),
+        },
+      };
     case undefined:
       return {
         kind: "invalid",
         violation: {
           kind: undefined,
           field: "request",
-          rule: "must set one of rtc or rtm or chat",
+          rule: "must set one of rtc or rtm or chat or rtc_rtm or agent",
         },
       };
+  }
+}
+
+function rtcFieldsFromProto(value: RtcTokenRequest | RtcRtmTokenRequest): RtcFields {
+  return {
+    channel: value.channel,
+    uid: value.uid,
+    role: rtcRoleFromProto(value.role),
+    expireSeconds: value.expireSeconds,
+    privilegeExpireSeconds: value.privilegeExpireSeconds,
+    privilegeExpiry: value.privilegeExpiry && privilegeLifetimesFromProto(value.privilegeExpiry),
+  };
+}
+
+function rtcRtmFieldsFromProto(value: RtcRtmTokenRequest): RtcRtmFields {
+  return {
+    ...rtcFieldsFromProto(value),
+    rtmUserId: value.rtmUserId,
+    rtmExpireSeconds: value.rtmExpireSeconds,
+  };
+}
+
+function privilegeLifetimesFromProto(value: RtcPrivilegeExpiry): RtcPrivilegeLifetimes {
+  return {
+    joinChannel: value.joinChannelSeconds,
+    publishAudio: value.publishAudioSeconds,
+    publishVideo: value.publishVideoSeconds,
+    publishData: value.publishDataStreamSeconds,
+  };
+}
+
+function agentKindFromProto(kind: AgentKind): TokenAgentKind | undefined {
+  switch (kind) {
+    case AgentKind.CONVERSATIONAL_AI:
+      return "conversational_ai";
+    case AgentKind.SPEECH_TO_TEXT:
+      return "speech_to_text";
+    default:
+      return undefined;
   }
 }
 

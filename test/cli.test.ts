@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeToken, privilegesFor, SAMPLE } from "./support/decode-token.js";
@@ -91,6 +92,83 @@ describe("agora-token-service mint", () => {
     ]);
   });
 
+  it("mints RTC tokens whose privileges expire before the token, and says when", async () => {
+    const rtc = ["mint", "rtc", "--channel", "live", "--uid", "42", "--role", "publisher"];
+    const [every, each] = await Promise.all([
+      cli([...rtc, "--expire", "900", "--privilege-expire", "300"]),
+      cli([...rtc, "--publish-audio-expire", "120", "--publish-data-stream-expire", "60"]),
+    ]);
+    expect(every.code).toBe(0);
+    expect(decodeToken(every.stdout.trim()).services).toEqual([
+      { type: 1, channel: "live", uid: "42", privileges: privilegesFor([1, 2, 3, 4], 300) },
+    ]);
+    expect(every.stderr).toMatch(
+      /^expires \S+Z \(in (15m|14m \d+s)\)\nfirst privilege expires \S+Z \(in (5m|4m \d+s)\): renew before then\n$/,
+    );
+    expect(each.code).toBe(0);
+    expect(decodeToken(each.stdout.trim()).services).toEqual([
+      { type: 1, channel: "live", uid: "42", privileges: { 1: 3600, 2: 120, 3: 3600, 4: 60 } },
+    ]);
+  });
+
+  it("mints one token for RTC and RTM, and AI agents' tokens", async () => {
+    const identity = [
+      "--channel",
+      "room",
+      "--uid",
+      "1001",
+      "--role",
+      "publisher",
+      "--expire",
+      "600",
+    ];
+    const [rtcRtm, convoai, stt] = await Promise.all([
+      cli([
+        "mint",
+        "rtc-rtm",
+        ...identity,
+        "--rtm-user-id",
+        "alice",
+        "--rtm-expire",
+        "300",
+        "--json",
+      ]),
+      cli(["mint", "agent", "--kind", "convoai", ...identity]),
+      cli([
+        "mint",
+        "agent",
+        "--kind",
+        "stt",
+        "--channel",
+        "room",
+        "--uid",
+        "1001",
+        "--role",
+        "subscriber",
+      ]),
+    ]);
+    expect(rtcRtm.code).toBe(0);
+    const response = JSON.parse(rtcRtm.stdout) as { token: string; privilegesExpireAt: string };
+    const decoded = decodeToken(response.token);
+    expect(decoded.services).toEqual([
+      { type: 1, channel: "room", uid: "1001", privileges: privilegesFor([1, 2, 3, 4], 600) },
+      { type: 2, userId: "alice", privileges: { 1: 300 } },
+    ]);
+    expect(Date.parse(response.privilegesExpireAt) / 1000).toBe(decoded.issuedAt + 300);
+    expect(convoai.code).toBe(0);
+    expect(decodeToken(convoai.stdout.trim()).services).toEqual([
+      { type: 1, channel: "room", uid: "1001", privileges: privilegesFor([1, 2, 3, 4], 600) },
+      { type: 2, userId: "1001", privileges: { 1: 600 } },
+      { type: 9, privileges: {} },
+    ]);
+    expect(stt.code).toBe(0);
+    expect(decodeToken(stt.stdout.trim()).services).toEqual([
+      { type: 1, channel: "room", uid: "1001", privileges: { 1: 3600 } },
+      { type: 2, userId: "1001", privileges: { 1: 3600 } },
+      { type: 10, privileges: {} },
+    ]);
+  });
+
   it("warns when it signs with the demo credentials", async () => {
     const run = await cli(["mint", "chat"], { env: {} });
     expect(run.code).toBe(0);
@@ -129,22 +207,150 @@ describe("agora-token-service mint", () => {
   });
 
   it.each([
-    [["mint", "rtc", "--channel", "c", "--uid", "u"], 1, /^error: rtc\.role is required/],
-    [["mint", "rtc", "--channel", "c/d", "--uid", "u", "--role", "subscriber"], 1, /0x2F/],
-    [["mint", "rtm", "--uid", "a", "--expire", "90000"], 1, /at most 86400 seconds/],
-    [["mint", "rtm", "--uid", "a", "--expire=-5"], 2, /--expire must be a whole number/],
+    [
+      ["mint", "rtc", "--channel", "c", "--uid", "u"],
+      1,
+      /^error: --role is required and must be publisher or subscriber \(invalid_argument\)\n$/,
+    ],
+    [
+      ["mint", "rtc", "--channel", "c/d", "--uid", "u", "--role", "subscriber"],
+      1,
+      /^error: --channel has the character 0x2F which is not in Agora's character set/,
+    ],
+    [
+      ["mint", "rtm", "--uid", "a", "--expire", "90000"],
+      1,
+      /^error: --expire must be at most 86400 seconds \(24 hours\) \(invalid_argument\)\n$/,
+    ],
+    [["mint", "rtm", "--uid", "a", "--expire=-5"], 2, /^error: --expire must be a whole number/],
     [["mint", "rtc", "--role", "admin"], 2, /--role must be publisher or subscriber/],
-    [["mint", "video"], 2, /mint needs a token kind: rtc, rtm or chat/],
+    [
+      ["mint", "video"],
+      2,
+      /mint needs a token kind: rtc, rtm, chat, rtc-rtm or agent \(got "video"\)/,
+    ],
     [["mint", "chat", "--role", "publisher"], 2, /--role does not apply to mint chat/],
-    [["mint", "chat", "--bogus"], 2, /Unknown option '--bogus'/],
+    [["mint", "chat", "--rtm-user-id", "bot"], 2, /--rtm-user-id does not apply to mint chat/],
+    [["mint", "chat", "--bogus"], 2, /^error: unknown option --bogus\n/],
+    [["mint", "chat", "-x"], 2, /^error: unknown option -x\n/],
+    [["mint", "rtc", "--channel"], 2, /^error: --channel needs a value/],
+    [["mint", "chat", "--json=yes"], 2, /^error: --json takes no value\n/],
     [["mint", "chat", "--protocol", "grpc"], 2, /--protocol needs --url/],
-    [["mint", "chat", "--url", "localhost:8080"], 2, /--url must be an http or https URL/],
+    [
+      ["mint", "chat", "--url", "localhost:8080"],
+      2,
+      /^error: --url must start with http:\/\/ or https:\/\/ \(got "localhost:8080"; for a service on this machine try http:\/\/localhost:8080\)\n/,
+    ],
+    [
+      ["mint", "chat", "--url", "ftp://tokens"],
+      2,
+      /^error: --url must be an http:\/\/ or https:\/\/ URL \(got "ftp:\/\/tokens"\)/,
+    ],
+    [
+      ["mint", "chat", "--url", "http://"],
+      2,
+      /^error: --url is not a valid URL \(got "http:\/\/"\)/,
+    ],
+    [
+      ["mint", "agent", "--channel", "c", "--uid", "7", "--role", "publisher"],
+      2,
+      /mint agent needs --kind convoai or --kind stt/,
+    ],
+    [["mint", "agent", "--kind", "gpt"], 2, /--kind must be convoai or stt \(got "gpt"\)/],
+    [
+      ["mint", "rtc", "--privilege-expire", "60", "--publish-audio-expire", "30"],
+      2,
+      /--privilege-expire times every privilege and cannot be combined with --publish-audio-expire/,
+    ],
+    [
+      [
+        "mint",
+        "rtc",
+        "--channel",
+        "c",
+        "--uid",
+        "u",
+        "--role",
+        "publisher",
+        "--expire",
+        "600",
+        "--privilege-expire",
+        "601",
+      ],
+      1,
+      /^error: --privilege-expire must be at most the token's lifetime of 600 seconds \(0 means as long as the token\) \(invalid_argument\)\n$/,
+    ],
+    [
+      [
+        "mint",
+        "rtc",
+        "--channel",
+        "c",
+        "--uid",
+        "u",
+        "--role",
+        "subscriber",
+        "--publish-video-expire",
+        "60",
+      ],
+      1,
+      /^error: --publish-video-expire must be 0 for a subscriber since a subscriber has no publish privilege/,
+    ],
+    [
+      ["mint", "rtc-rtm", "--channel", "c", "--uid", "0", "--role", "publisher"],
+      1,
+      /^error: --rtm-user-id is required when uid is "0" since RTM has no "any user"/,
+    ],
+    [
+      ["mint", "rtc-rtm", "--channel", "c", "--uid", " bob", "--role", "publisher"],
+      1,
+      /^error: --uid as the RTM user \(--rtm-user-id is empty\) must not start with a space/,
+    ],
+    [
+      [
+        "mint",
+        "agent",
+        "--kind",
+        "stt",
+        "--channel",
+        "c",
+        "--uid",
+        "7",
+        "--role",
+        "publisher",
+        "--rtm-expire",
+        "4000",
+      ],
+      1,
+      /^error: --rtm-expire must be at most the token's lifetime of 3600 seconds/,
+    ],
     [["launch"], 2, /unknown command "launch"/],
   ])("refuses %j with exit code %i and a clear message", async (args, code, message) => {
     const run = await cli(args);
     expect(run.code).toBe(code);
     expect(run.stdout).toBe("");
     expect(run.stderr).toMatch(message);
+    // Never a proto field name for a flag the person typed.
+    expect(run.stderr).not.toMatch(/\b(rtc|rtm|rtc_rtm|agent)\.[a-z_]+/);
+  });
+
+  it("names the flag in the service's own errors with --url, also as JSON", async () => {
+    const args = ["mint", "rtc-rtm", "--channel", "c", "--uid", "u", "--role", "publisher"];
+    const [human, json] = await Promise.all([
+      cli([...args, "--rtm-expire", "7200", "--url", server.baseUrl, "--protocol", "grpc"]),
+      cli([...args, "--expire", "90000", "--url", server.baseUrl, "--json"]),
+    ]);
+    expect(human.code).toBe(1);
+    expect(human.stderr).toBe(
+      "error: --rtm-expire must be at most the token's lifetime of 3600 seconds (0 means as long as the token) (invalid_argument)\n",
+    );
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stderr)).toEqual({
+      error: {
+        code: "invalid_argument",
+        message: "--expire must be at most 86400 seconds (24 hours)",
+      },
+    });
   });
 
   it("names a malformed APP_CERTIFICATE without printing it", async () => {
@@ -174,7 +380,7 @@ describe("agora-token-service inspect", () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.split("\n");
     expect(lines[0]).toBe(`App ID      ${SAMPLE.appId} (this service's)`);
-    expect(lines[1]).toBe("Signature   valid for this service's certificate");
+    expect(lines[1]).toBe("Signature   valid (signed with the App Certificate)");
     expect(lines[3]).toMatch(/^Expires at {2}\S+Z \(in (2m|1m \d+s)\)$/);
     expect(run.stdout).toContain('Service RTM (2)  user "alice"');
     expect(run.stdout).toMatch(/ {2}login \(1\) +expires \S+Z \(in (2m|1m \d+s)\)/);
@@ -223,10 +429,21 @@ describe("agora-token-service inspect", () => {
 });
 
 describe("agora-token-service serve and --help", () => {
-  it("prints usage with exit code 0", async () => {
-    const run = await cli(["--help"]);
-    expect(run.code).toBe(0);
-    expect(run.stdout).toContain("Usage: agora-token-service <command> [options]");
+  it("prints usage with exit code 0 for --help, -h and help", async () => {
+    for (const args of [["--help"], ["-h"], ["help"], ["mint", "rtc", "-h"], []]) {
+      const run = await cli(args);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain("Usage: agora-token-service <command> [options]");
+      expect(run.stdout).toContain("mint agent    --kind convoai|stt");
+    }
+  });
+
+  it("prints the package's version for --version", async () => {
+    const { version } = JSON.parse(
+      readFileSync(resolve(import.meta.dirname, "../package.json"), "utf8"),
+    ) as { version: string };
+    const run = await cli(["--version"]);
+    expect(run).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
   });
 
   it("starts the service, which answers and stops on SIGTERM", async () => {

@@ -141,7 +141,12 @@ describe("loadConfig() access settings", () => {
       limit: { perMinute: 120, burst: 120 },
       redisUrl: undefined,
       redisFailure: "open",
+      maxCallers: 100_000,
     });
+    expect(
+      loadConfig({ RATE_LIMIT_PER_MINUTE: "120", RATE_LIMIT_MAX_CALLERS: "5000" }).rateLimit
+        ?.maxCallers,
+    ).toBe(5000);
     expect(
       loadConfig({
         RATE_LIMIT_PER_MINUTE: "60",
@@ -153,6 +158,7 @@ describe("loadConfig() access settings", () => {
       limit: { perMinute: 60, burst: 10 },
       redisUrl: "redis://:secret@redis:6379/0",
       redisFailure: "closed",
+      maxCallers: 100_000,
     });
   });
 
@@ -166,10 +172,12 @@ describe("loadConfig() access settings", () => {
         RATE_LIMIT_BURST: "1.5",
         REDIS_URL: "localhost:6379",
         RATE_LIMIT_REDIS_FAILURE: "maybe",
+        RATE_LIMIT_MAX_CALLERS: "10",
       }),
     ).toEqual([
       "RATE_LIMIT_PER_MINUTE must be a whole number from 1 to 1000000",
       "RATE_LIMIT_BURST must be a whole number from 1 to 1000000",
+      "RATE_LIMIT_MAX_CALLERS must be a whole number from 1000 to 10000000",
       "REDIS_URL must start with redis:// or rediss://",
       "RATE_LIMIT_REDIS_FAILURE must be open or closed",
     ]);

@@ -32,4 +32,25 @@ describe("loadConfig() PLAYGROUND", () => {
       expect((error as ConfigError).problems).toEqual(["PLAYGROUND must be on or off"]);
     }
   });
+
+  it("reads PLAYGROUND_SERVICE_ORIGINS: origins only, each problem named with its fix", () => {
+    expect(loadConfig({}).playgroundServiceOrigins).toEqual([]);
+    expect(
+      loadConfig({
+        PLAYGROUND_SERVICE_ORIGINS: "https://tokens.example.com, http://localhost:9000",
+      }).playgroundServiceOrigins,
+    ).toEqual(["https://tokens.example.com", "http://localhost:9000"]);
+    try {
+      loadConfig({
+        PLAYGROUND_SERVICE_ORIGINS: "*, https://tokens.example.com/, tokens.example.com",
+      });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ConfigError).problems).toEqual([
+        'PLAYGROUND_SERVICE_ORIGINS entry "*" is not an origin (this setting has no wildcard)',
+        'PLAYGROUND_SERVICE_ORIGINS entry "https://tokens.example.com/" must be an origin (scheme://host[:port]) with nothing after it, not "/". Write https://tokens.example.com',
+        'PLAYGROUND_SERVICE_ORIGINS entry "tokens.example.com" has no scheme. Write https://tokens.example.com (or http:// for a plain-HTTP page)',
+      ]);
+    }
+  });
 });

@@ -88,6 +88,39 @@ describe("loadConfig()", () => {
     ).toEqual(["https://a.example", "https://b.example:8443"]);
   });
 
+  it("refuses CORS_ALLOW_ORIGIN entries that no browser's Origin could match, saying how to write them", () => {
+    expect(
+      problemsOf({
+        CORS_ALLOW_ORIGIN:
+          "https://app.example.com/, app.example.com, https://App.example.com, https://b.example:443, http://localhost:3000",
+      }),
+    ).toEqual([
+      'CORS_ALLOW_ORIGIN entry "https://app.example.com/" must be an origin (scheme://host[:port]) with nothing after it, not "/". Write https://app.example.com',
+      'CORS_ALLOW_ORIGIN entry "app.example.com" has no scheme. Write https://app.example.com (or http:// for a plain-HTTP page)',
+      'CORS_ALLOW_ORIGIN entry "https://App.example.com" is not written as browsers send it. Write https://app.example.com',
+      'CORS_ALLOW_ORIGIN entry "https://b.example:443" is not written as browsers send it. Write https://b.example',
+    ]);
+    expect(problemsOf({ CORS_ALLOW_ORIGIN: "https://app.example.com/login" })).toEqual([
+      'CORS_ALLOW_ORIGIN entry "https://app.example.com/login" must be an origin (scheme://host[:port]) with nothing after it, not "/login". Write https://app.example.com',
+    ]);
+  });
+
+  it("listens on loopback by default with the demo credentials, everywhere otherwise; HOST wins", () => {
+    expect(loadConfig({})).toMatchObject({ host: "127.0.0.1", loopbackForDemo: true });
+    expect(loadConfig({ HOST: "0.0.0.0" })).toMatchObject({
+      host: "0.0.0.0",
+      loopbackForDemo: false,
+    });
+    expect(loadConfig({ APP_ID, APP_CERTIFICATE: CERT })).toMatchObject({
+      host: "0.0.0.0",
+      loopbackForDemo: false,
+    });
+    expect(loadConfig({ APP_ID, APP_CERTIFICATE: CERT, NODE_ENV: "production" }).host).toBe(
+      "0.0.0.0",
+    );
+    expect(loadConfig({ APP_ID, APP_CERTIFICATE: CERT, HOST: "::1" }).host).toBe("::1");
+  });
+
   it("reads the limits from the environment", () => {
     const config = loadConfig({
       MAX_BODY_BYTES: "1024",

@@ -24,11 +24,13 @@ console.log(token);
 
 // Uses the exported types; each @ts-expect-error fails the check if the types were lost (any).
 const CONSUMER_TS = `import {
+  AgentKind,
   createTokenClient,
   type GetTokenResponse,
   type InspectTokenResponse,
   RtcRole,
   ServiceKind,
+  SignedWith,
   type TokenClient,
 } from "agora-token-service/client";
 import { TokenService } from "agora-token-service/gen";
@@ -42,15 +44,34 @@ const token: string = response.token;
 const seconds: bigint | undefined = response.expiresAt?.seconds;
 const inspection: InspectTokenResponse = await client.inspectToken({ token });
 const kinds: ServiceKind[] = inspection.services.map((service) => service.kind);
+const rotated: boolean = inspection.signedWith === SignedWith.SECONDARY_CERTIFICATE;
+const agent = await client.getToken({
+  request: {
+    case: "agent",
+    value: {
+      kind: AgentKind.CONVERSATIONAL_AI,
+      rtcRtm: { channel: "c", uid: "1001", role: RtcRole.PUBLISHER, rtmExpireSeconds: 600 },
+    },
+  },
+});
+const renewBy: bigint | undefined = agent.privilegesExpireAt?.seconds;
+await client.getToken({
+  request: {
+    case: "rtc",
+    value: { channel: "c", uid: "7", role: RtcRole.PUBLISHER, privilegeExpiry: { publishAudioSeconds: 60 } },
+  },
+});
 const method: string = TokenService.method.inspectToken.name;
 // @ts-expect-error the token is a string
 const wrong: number = response.token;
 // @ts-expect-error browsers cannot speak plain gRPC
 createWebClient({ baseUrl: "https://tokens.example.com", protocol: "grpc" });
-// @ts-expect-error a request names one of rtc, rtm or chat
+// @ts-expect-error a request names one of rtc, rtm, chat, rtcRtm or agent
 await client.getToken({ request: { case: "video", value: {} } });
+// @ts-expect-error an agent's kind is an AgentKind
+await client.getToken({ request: { case: "agent", value: { kind: "convoai" } } });
 createWebClient({ baseUrl: "https://tokens.example.com", protocol: "grpc-web", jwt: "j" });
-export { seconds, kinds, method, wrong, RtcRole };
+export { seconds, kinds, method, wrong, RtcRole, rotated, renewBy };
 `;
 
 let server: TestServer;

@@ -91,6 +91,13 @@ describe("rate limits on one instance", () => {
       now += 1;
       expect((await ask()).code).toBe("ok");
       expect((await ask()).code).toBe(Code.ResourceExhausted);
+      // One second from the next token: singular.
+      now += 1_000;
+      expect(await ask()).toMatchObject({
+        code: Code.ResourceExhausted,
+        message: "too many requests from this caller. Retry after 1 second",
+        retryAfter: "1",
+      });
     });
   });
 
@@ -239,7 +246,7 @@ describe.skipIf(!hasRedisServer)(redisTitle, () => {
     let lateRedis: RedisServer | undefined;
     try {
       const [failOpen, failClosed] = replicas as [Replica, Replica];
-      expect(open.isReady()).toBe(false);
+      expect(await open.isReady()).toBe(false);
       expect(
         await codes([
           failOpen.asker.ask("legacy", rtc("alice")),
@@ -259,7 +266,7 @@ describe.skipIf(!hasRedisServer)(redisTitle, () => {
 
       lateRedis = await startRedisServer(port);
       await open.whenReady();
-      expect(open.isReady()).toBe(true);
+      expect(await open.isReady()).toBe(true);
       expect(logs.at(-1)).toBe("info rate limiter: Redis is reachable again");
       expect(
         await codes([

@@ -31,6 +31,8 @@ describe("createTokenService()", () => {
       },
     });
     expect(response.expiresAt?.seconds).toBe(1_800_000_030n);
+    // Every privilege lasts as long as the token.
+    expect(response.privilegesExpireAt?.seconds).toBe(1_800_000_030n);
     const decoded = decodeToken(response.token);
     expect(decoded).toMatchObject({
       issuedAt: 1_800_000_000,
@@ -43,10 +45,42 @@ describe("createTokenService()", () => {
     ]);
   });
 
+  it("says when the first privilege expires in privileges_expire_at", async () => {
+    const client = clientFor({ clock: () => 1_800_000_000_000 });
+    const rtcRtm = await client.getToken({
+      request: {
+        case: "rtcRtm",
+        value: { channel: "c", uid: "u", role: RtcRole.PUBLISHER, rtmExpireSeconds: 900 },
+      },
+    });
+    expect(rtcRtm.expiresAt?.seconds).toBe(1_800_003_600n);
+    expect(rtcRtm.privilegesExpireAt?.seconds).toBe(1_800_000_900n);
+    const rtc = await client.getToken({
+      request: {
+        case: "rtc",
+        value: {
+          channel: "c",
+          uid: "u",
+          role: RtcRole.PUBLISHER,
+          expireSeconds: 600,
+          privilegeExpiry: { publishAudioSeconds: 120 },
+        },
+      },
+    });
+    expect(rtc.expiresAt?.seconds).toBe(1_800_000_600n);
+    expect(rtc.privilegesExpireAt?.seconds).toBe(1_800_000_120n);
+    expect(decodeToken(rtc.token).services[0]?.privileges).toEqual({
+      1: 600,
+      2: 120,
+      3: 600,
+      4: 600,
+    });
+  });
+
   it("refuses an empty request with InvalidArgument", async () => {
     const error = await errorOf(clientFor().getToken({}));
     expect(error.code).toBe(Code.InvalidArgument);
-    expect(error.rawMessage).toBe("request must set one of rtc or rtm or chat");
+    expect(error.rawMessage).toBe("request must set one of rtc or rtm or chat or rtc_rtm or agent");
   });
 
   it("turns a rule violation into InvalidArgument that carries the violation", async () => {

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { countNoun } from "../count-noun.js";
 
 /** A service caller's API key, kept only as its SHA-256 digest; the name is for logs and metrics. */
 export interface ApiKey {
@@ -54,7 +55,7 @@ export function parseApiKeys(
     }
     if (key.length < MIN_KEY_CHARS || key.length > MAX_KEY_CHARS || !KEY_CHARS.test(key)) {
       problems.push(
-        `${where} (${name}) needs a key of ${MIN_KEY_CHARS} to ${MAX_KEY_CHARS} printable characters without spaces (got ${key.length} characters)`,
+        `${where} (${name}) needs a key of ${MIN_KEY_CHARS} to ${MAX_KEY_CHARS} printable characters without spaces (got ${countNoun(key.length, "character")})`,
       );
       return;
     }

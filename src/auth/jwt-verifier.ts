@@ -124,9 +124,16 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   };
 }
 
+/** A non-empty string, or a whole number from 0 (`-0` would read as uid 0, any user). */
 function uidOf(value: unknown): string | undefined {
   if (typeof value === "string" && value !== "") return value;
-  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return String(value);
+  if (
+    typeof value === "number" &&
+    Number.isSafeInteger(value) &&
+    value >= 0 &&
+    !Object.is(value, -0)
+  )
+    return String(value);
   return undefined;
 }
 

@@ -2,6 +2,7 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import {
   type InspectTokenResponse,
   ServiceKind,
+  SignedWith,
 } from "../../gen/agora/token/v1/token_service_pb.js";
 
 const serviceNames: Record<number, string> = {
@@ -48,11 +49,25 @@ export function formatTime(at: Timestamp | undefined): string {
   return new Date(Number(at?.seconds ?? 0n) * 1000).toISOString().replace(".000Z", "Z");
 }
 
+/** Whether the signature verifies, and with which of the service's certificates. */
+export function signatureVerdict(inspection: InspectTokenResponse): string {
+  if (!inspection.signatureValid) return "NOT valid for this service's certificate";
+  switch (inspection.signedWith) {
+    case SignedWith.APP_CERTIFICATE:
+      return "valid (signed with the App Certificate)";
+    case SignedWith.SECONDARY_CERTIFICATE:
+      return "valid (signed with the secondary certificate, being rotated out)";
+    default:
+      // A service from before certificate rotation does not say which.
+      return "valid for this service's certificate";
+  }
+}
+
 /** The inspection as an aligned, readable report for a terminal. */
 export function formatInspection(inspection: InspectTokenResponse, nowSeconds: number): string {
   const lines = [
     `App ID      ${inspection.appId} ${inspection.appIdMatches ? "(this service's)" : "(NOT this service's App ID)"}`,
-    `Signature   ${inspection.signatureValid ? "valid for this service's certificate" : "NOT valid for this service's certificate"}`,
+    `Signature   ${signatureVerdict(inspection)}`,
     `Issued at   ${formatTime(inspection.issuedAt)}`,
     `Expires at  ${formatExpiry(inspection.expiresAt, nowSeconds)}`,
     `Lifetime    ${formatDuration(inspection.expireSeconds)}`,

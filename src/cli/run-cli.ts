@@ -1,17 +1,29 @@
 import { type MessageInitShape, toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import {
+  AgentKind,
   type GetTokenRequestSchema,
   GetTokenResponseSchema,
   InspectTokenResponseSchema,
   RtcRole,
+  type RtcRtmTokenRequestSchema,
   TokenService,
 } from "../../gen/agora/token/v1/token_service_pb.js";
 import { createTokenClient, type TokenClient } from "../client/create-token-client.js";
 import { ConfigError, loadConfig } from "../load-config.js";
 import { createTokenService } from "../service.js";
+import { inFlagTerms } from "./flag-names.js";
 import { formatExpiry, formatInspection } from "./format-inspection.js";
-import { type CliArgs, parseCliArgs, UsageError, usage } from "./parse-cli-args.js";
+import { packageVersion } from "./package-version.js";
+import {
+  type CliArgs,
+  type MintArgs,
+  parseCliArgs,
+  type RtcFlags,
+  type RtcRtmFlags,
+  UsageError,
+  usage,
+} from "./parse-cli-args.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -49,16 +61,25 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case "help":
         io.stdout(usage);
         return ExitCode.ok;
+      case "version":
+        io.stdout(`${packageVersion()}\n`);
+        return ExitCode.ok;
       case "serve":
         await io.serve();
         return ExitCode.ok;
       case "mint": {
         const client = clientFor(args, io);
-        const response = await client.getToken(getTokenRequestOf(args));
+        const response = await client.getToken(getTokenRequestOf(args.mint));
         if (args.json) io.stdout(`${JSON.stringify(toJson(GetTokenResponseSchema, response))}\n`);
         else {
           io.stdout(`${response.token}\n`);
           io.stderr(`expires ${formatExpiry(response.expiresAt, now() / 1000)}\n`);
+          const { expiresAt, privilegesExpireAt } = response;
+          if (privilegesExpireAt && privilegesExpireAt.seconds !== expiresAt?.seconds) {
+            io.stderr(
+              `first privilege expires ${formatExpiry(privilegesExpireAt, now() / 1000)}: renew before then\n`,
+            );
+          }
         }
         return ExitCode.ok;
       }
@@ -84,10 +105,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return ExitCode.failed;
     }
     const connectError = ConnectError.from(error);
+    // The service names proto fields; the person typed flags.
+    const message =
+      args.command === "mint" ? inFlagTerms(connectError.rawMessage) : connectError.rawMessage;
     if ("json" in args && args.json) {
       const code = codeName(connectError);
-      io.stderr(`${JSON.stringify({ error: { code, message: connectError.rawMessage } })}\n`);
-    } else io.stderr(`error: ${connectError.rawMessage} (${codeName(connectError)})\n`);
+      io.stderr(`${JSON.stringify({ error: { code, message } })}\n`);
+    } else io.stderr(`error: ${message} (${codeName(connectError)})\n`);
     return ExitCode.failed;
   }
 }
@@ -116,6 +140,7 @@ function clientFor(
   const config = loadConfig({
     APP_ID: io.env.APP_ID,
     APP_CERTIFICATE: io.env.APP_CERTIFICATE,
+    APP_CERTIFICATE_SECONDARY: io.env.APP_CERTIFICATE_SECONDARY,
     NODE_ENV: io.env.NODE_ENV,
   });
   if (config.usingDemoCredentials) {
@@ -132,25 +157,56 @@ function clientFor(
   );
 }
 
-function getTokenRequestOf(
-  args: Extract<CliArgs, { command: "mint" }>,
-): MessageInitShape<typeof GetTokenRequestSchema> {
-  const { channel = "", uid = "", expireSeconds } = args;
-  switch (args.kind) {
-    case "rtc": {
-      const role =
-        args.role === "publisher"
-          ? RtcRole.PUBLISHER
-          : args.role === "subscriber"
-            ? RtcRole.SUBSCRIBER
-            : RtcRole.UNSPECIFIED;
-      return { request: { case: "rtc", value: { channel, uid, role, expireSeconds } } };
-    }
+function getTokenRequestOf(mint: MintArgs): MessageInitShape<typeof GetTokenRequestSchema> {
+  switch (mint.kind) {
+    case "rtc":
+      return { request: { case: "rtc", value: rtcRequestOf(mint) } };
     case "rtm":
-      return { request: { case: "rtm", value: { uid, channel, expireSeconds } } };
+      return { request: { case: "rtm", value: mint } };
     case "chat":
-      return { request: { case: "chat", value: { uid, expireSeconds } } };
+      return { request: { case: "chat", value: mint } };
+    case "rtc-rtm":
+      return { request: { case: "rtcRtm", value: rtcRtmRequestOf(mint) } };
+    case "agent": {
+      const kind =
+        mint.agent === "convoai" ? AgentKind.CONVERSATIONAL_AI : AgentKind.SPEECH_TO_TEXT;
+      return { request: { case: "agent", value: { kind, rtcRtm: rtcRtmRequestOf(mint) } } };
+    }
   }
+}
+
+/** The RTC fields, shared by `rtc` and `rtc_rtm` requests. */
+function rtcRequestOf(flags: RtcFlags) {
+  const role =
+    flags.role === "publisher"
+      ? RtcRole.PUBLISHER
+      : flags.role === "subscriber"
+        ? RtcRole.SUBSCRIBER
+        : RtcRole.UNSPECIFIED;
+  const { channel, uid, expireSeconds, privilegeExpire, each } = flags;
+  return {
+    channel,
+    uid,
+    role,
+    expireSeconds,
+    privilegeExpireSeconds: privilegeExpire,
+    ...(each && {
+      privilegeExpiry: {
+        joinChannelSeconds: each.joinChannel,
+        publishAudioSeconds: each.publishAudio,
+        publishVideoSeconds: each.publishVideo,
+        publishDataStreamSeconds: each.publishDataStream,
+      },
+    }),
+  };
+}
+
+function rtcRtmRequestOf(flags: RtcRtmFlags): MessageInitShape<typeof RtcRtmTokenRequestSchema> {
+  return {
+    ...rtcRequestOf(flags),
+    rtmUserId: flags.rtmUserId,
+    rtmExpireSeconds: flags.rtmExpireSeconds,
+  };
 }
 
 /** `invalid_argument`, as Connect names codes on the wire. */

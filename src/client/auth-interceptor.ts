@@ -1,4 +1,5 @@
 import type { Interceptor } from "@connectrpc/connect";
+import { countNoun } from "../count-noun.js";
 
 /** Credentials a client sends with every call; the server decides which it accepts. */
 export interface ClientAuth {
@@ -23,7 +24,7 @@ export function authInterceptor({ apiKey, jwt }: ClientAuth): Interceptor | unde
   ] as const) {
     if (value !== undefined && !HEADER_VALUE.test(value)) {
       throw new TypeError(
-        `${name} must be non-empty visible ASCII without spaces (got ${value.length} characters)`,
+        `${name} must be non-empty visible ASCII without spaces (got ${countNoun(value.length, "character")})`,
       );
     }
   }
@@ -44,7 +45,10 @@ export function checkBaseUrl(baseUrl: string): string {
     throw new TypeError(`baseUrl must be an absolute http or https URL (got "${baseUrl}")`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new TypeError(`baseUrl must be an http or https URL (got "${url.protocol}")`);
+    // "localhost:8080" parses as the scheme "localhost:": quote what was given, not the scheme.
+    throw new TypeError(
+      `baseUrl must be an http or https URL starting with http:// or https:// (got "${baseUrl}")`,
+    );
   }
   return baseUrl;
 }

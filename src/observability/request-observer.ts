@@ -12,6 +12,7 @@ import { describeCaller } from "../auth/caller.js";
 import { callerKey } from "../server/call-guard.js";
 import { legacyRouteKey } from "../server/legacy-routes.js";
 import type { NodeRequest, NodeResponse } from "../server/node-types.js";
+import { endpointOf } from "./endpoint-of.js";
 import type { TokenMetrics } from "./metrics.js";
 import { protocolOf } from "./protocol-of.js";
 import { watchResponseCode } from "./response-code.js";
@@ -80,12 +81,18 @@ export function createRequestObserver({
         const seconds = (performance.now() - startedAt) / 1000;
         const code = completed ? codeOf() : "canceled";
         const tokenKind = [...record.tokenKinds].sort().join("+") || "none";
-        const labels = { protocol, token_kind: tokenKind, code };
+        const legacyRoute = values.get(legacyRouteKey);
         metrics.requestsInFlight.dec({ protocol });
-        metrics.requests.inc(labels);
-        metrics.requestDuration.observe(labels, seconds);
+        const endpoint = endpointOf(req.method, path, legacyRoute);
+        if (endpoint === "token") {
+          const labels = { protocol, token_kind: tokenKind, code };
+          metrics.requests.inc(labels);
+          metrics.requestDuration.observe(labels, seconds);
+        } else {
+          metrics.otherRequests.inc({ protocol, endpoint, code });
+        }
 
-        const route = values.get(legacyRouteKey) ?? path.slice(0, MAX_LOGGED_PATH);
+        const route = legacyRoute ?? path.slice(0, MAX_LOGGED_PATH);
         const callerOfRequest = values.get(callerKey);
         // Anonymous callers (open mode) are not named: the address is no caller name.
         const caller =

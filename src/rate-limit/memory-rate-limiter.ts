@@ -5,35 +5,63 @@ import { type BucketState, isFull, type RateLimit, takeToken } from "./token-buc
 export interface MemoryRateLimiterOptions {
   limit: RateLimit;
   clock?: Clock;
-  /** Most buckets kept; full buckets are forgotten first (forgetting a full bucket is free). */
+  /**
+   * Most callers remembered. Past it, each new caller makes room by forgetting one: an idle
+   * caller (its bucket has refilled, so forgetting it is free) first, then the least recently
+   * seen caller that still has a token, and a caller at its limit only when every caller is.
+   */
   maxKeys?: number;
 }
 
-/** Token buckets in this process's memory: each replica enforces its own limit. */
+/**
+ * Token buckets in this process's memory: each replica enforces its own limit. Each call costs
+ * a constant number of Map operations, however many callers are remembered.
+ */
 export function createMemoryRateLimiter({
   limit,
   clock = Date.now,
   maxKeys = 100_000,
 }: MemoryRateLimiterOptions): RateLimiter {
-  const buckets = new Map<string, BucketState>();
-  const makeRoom = (now: number) => {
-    for (const [key, state] of buckets) if (isFull(state, now, limit)) buckets.delete(key);
-    // Still full of active callers: forget the longest-known ones rather than grow forever.
-    for (const key of buckets.keys()) {
-      if (buckets.size < maxKeys) break;
-      buckets.delete(key);
+  // Callers with a token left after their last call, least recently seen first.
+  const open = new Map<string, BucketState>();
+  // Callers left without a token by their last allowed call, in the order of that call. A
+  // refused call changes neither the bucket's refill nor its place here, so the first entry is
+  // the first to refill: when it is still limited, no entry behind it has refilled completely
+  // (see the test "never forgets a caller at its limit while an idle one can be forgotten").
+  const limited = new Map<string, BucketState>();
+
+  const forgetOne = (now: number) => {
+    const first = limited.entries().next();
+    if (!first.done && isFull(first.value[1], now, limit)) {
+      limited.delete(first.value[0]);
+      return;
     }
+    const oldestOpen = open.keys().next();
+    if (!oldestOpen.done) {
+      open.delete(oldestOpen.value);
+      return;
+    }
+    // Every caller remembered is at its limit: forget the one closest to its next token.
+    if (!first.done) limited.delete(first.value[0]);
   };
+
   return {
     async take(key): Promise<RateDecision> {
       const now = clock();
-      const state = buckets.get(key);
-      if (state === undefined && buckets.size >= maxKeys) makeRoom(now);
+      const wasOpen = open.get(key);
+      const wasLimited = wasOpen === undefined ? limited.get(key) : undefined;
+      const state = wasOpen ?? wasLimited;
+      if (state === undefined && open.size + limited.size >= maxKeys) forgetOne(now);
       const result = takeToken(state, now, limit);
-      buckets.set(key, result.state);
-      return result.allowed
-        ? { kind: "allow" }
-        : { kind: "limited", retryAfterSeconds: retryAfterSeconds(result.retryAfterMs) };
+      if (!result.allowed) {
+        // Still in `limited`, where it stays in place (see above).
+        limited.set(key, result.state);
+        return { kind: "limited", retryAfterSeconds: retryAfterSeconds(result.retryAfterMs) };
+      }
+      if (wasOpen !== undefined) open.delete(key);
+      if (wasLimited !== undefined) limited.delete(key);
+      (result.state.tokens >= 1 ? open : limited).set(key, result.state);
+      return { kind: "allow" };
     },
     isReady: () => true,
     close: async () => {},

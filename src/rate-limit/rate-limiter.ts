@@ -10,8 +10,8 @@ export type RateDecision =
 /** Counts calls per caller key against one {@link RateLimit} for every caller. */
 export interface RateLimiter {
   take(key: string): Promise<RateDecision>;
-  /** For readiness checks: false while a shared store is unreachable. */
-  isReady(): boolean;
+  /** For readiness checks: false while a shared store is unreachable or does not answer in time. */
+  isReady(): boolean | Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -14,7 +14,7 @@ export interface RedisRateLimiterOptions {
   log: (level: "info" | "error", message: string) => void;
   /** Prefix of every key the limiter writes. */
   keyPrefix?: string;
-  /** Longest one call waits for Redis before it counts as unreachable, in ms. */
+  /** Longest one call (or readiness PING) waits for Redis before it counts as unreachable, in ms. */
   commandTimeoutMs?: number;
 }
 
@@ -54,6 +54,9 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(at))
 redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / per_ms) + 1000)
 return {allowed, retry_ms}
 `;
+
+/** How long one readiness PING's answer is reused by the probes that follow, in ms. */
+const PING_REUSE_MS = 1_000;
 
 type WithTakeToken = Redis & {
   agoraTakeToken(key: string, perMs: string, burst: string): Promise<[number, number]>;
@@ -95,8 +98,35 @@ export function createRedisRateLimiter({
     if (reachable === false) log("info", "rate limiter: Redis is reachable again");
     reachable = true;
   };
-  client.on("error", markUnreachable);
-  client.on("ready", markReachable);
+  // Readiness asks Redis itself: a Redis that stops answering (paused, swapping, overloaded)
+  // keeps its TCP connection and ioredis's status "ready". Probes share one PING a second at
+  // most, however often /readyz and gRPC health are asked.
+  let lastPing: { at: number; answered: Promise<boolean> } | undefined;
+  const ping = (): Promise<boolean> => {
+    const now = Date.now();
+    if (lastPing !== undefined && now - lastPing.at < PING_REUSE_MS) return lastPing.answered;
+    const answered = client.ping().then(
+      () => {
+        markReachable();
+        return true;
+      },
+      (error: unknown) => {
+        markUnreachable(error);
+        return false;
+      },
+    );
+    lastPing = { at: now, answered };
+    return answered;
+  };
+
+  client.on("error", (error: unknown) => {
+    lastPing = undefined;
+    markUnreachable(error);
+  });
+  client.on("ready", () => {
+    lastPing = undefined;
+    markReachable();
+  });
   client.on("end", () => {
     reachable = undefined;
   });
@@ -116,7 +146,7 @@ export function createRedisRateLimiter({
         return onFailure === "open" ? { kind: "allow" } : { kind: "unavailable" };
       }
     },
-    isReady: () => client.status === "ready",
+    isReady: () => (client.status === "ready" ? ping() : false),
     whenReady() {
       if (client.status === "ready") return Promise.resolve();
       return new Promise((resolve) => client.once("ready", () => resolve()));

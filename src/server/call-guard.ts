@@ -9,9 +9,11 @@ import { type GetTokenRequest, TokenService } from "../../gen/agora/token/v1/tok
 import type { Authenticator } from "../auth/authenticator.js";
 import { authorize } from "../auth/authorize.js";
 import { type Caller, describeCaller, rateLimitKeyOf } from "../auth/caller.js";
+import { countNoun } from "../count-noun.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
 import { tokenRequestFromProto, violationError } from "../service.js";
 import { clientAddressKey } from "./client-address.js";
+import { credentialHeadersKey, credentialsFromHeaders } from "./credential-headers.js";
 
 /** The caller a guarded call was made by, for interceptors that log or count (set before the service runs). */
 export const callerKey = createContextKey<Caller | undefined>(undefined, {
@@ -64,8 +66,10 @@ export function createCallGuard({
   };
   return {
     async check(call, request) {
+      const credentials =
+        call.values.get(credentialHeadersKey)?.() ?? credentialsFromHeaders(call.header);
       const authentication = await authenticator.authenticate(
-        call.header,
+        credentials,
         call.values.get(clientAddressKey),
       );
       if (authentication.kind === "unauthenticated") {
@@ -83,7 +87,7 @@ export function createCallGuard({
       if (rate?.kind === "limited") {
         const seconds = rate.retryAfterSeconds;
         const error = new ConnectError(
-          `too many requests from this caller. Retry after ${seconds} seconds`,
+          `too many requests from this caller. Retry after ${countNoun(seconds, "second")}`,
           Code.ResourceExhausted,
         );
         error.metadata.set("Retry-After", String(seconds));

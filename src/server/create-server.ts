@@ -12,6 +12,7 @@ import { TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
 import { type CallGuard, callGuardInterceptor } from "./call-guard.js";
 import { clientAddressKey, clientAddressOf, type TrustProxy } from "./client-address.js";
 import { type CorsOptions, createCors } from "./cors.js";
+import { credentialHeadersKey, credentialHeadersOf } from "./credential-headers.js";
 import { getTokenFastPath } from "./get-token-fast-path.js";
 import { enforceHttp2Timeouts } from "./http2-timeouts.js";
 import { sendJson } from "./json-response.js";
@@ -196,6 +197,7 @@ export function createServer({
   const handle = (req: NodeRequest, res: NodeResponse) => {
     const values = onRequest(req, res) ?? createContextValues();
     values.set(clientAddressKey, clientAddressOf(req, trustProxy));
+    values.set(credentialHeadersKey, () => credentialHeadersOf(req));
     requestValues.set(req, values);
     // Tokens and errors about them are never to be cached by a browser or a proxy.
     res.setHeader("Cache-Control", "no-store");

@@ -18,7 +18,7 @@ export class LegacyInputError extends Error {}
 export type LegacyFieldNames = Partial<Record<RuleViolation["field"], string>>;
 
 const MAX_UINT32 = 0xffff_ffff;
-const tokenTypes: readonly TokenKind[] = ["rtc", "rtm", "chat"];
+const tokenTypes = ["rtc", "rtm", "chat"] as const satisfies readonly TokenKind[];
 const roles: Record<string, RtcRole> = {
   publisher: RtcRole.PUBLISHER,
   subscriber: RtcRole.SUBSCRIBER,
@@ -140,11 +140,14 @@ function optionalString(fields: Record<string, unknown>, name: string): string {
   return value;
 }
 
-/** `uid` is a string, or a non-negative integer that becomes its decimal string. */
+/**
+ * `uid` is a string, or a non-negative integer that becomes its decimal string. `-0` is refused:
+ * it would read as `"0"`, any user, from a caller who wrote a minus sign.
+ */
 function jsonUid(value: unknown): string {
   if (value === undefined) return "";
   if (typeof value === "string") return value;
-  if (typeof value === "number" && Number.isInteger(value) && value >= 0) {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0 && !Object.is(value, -0)) {
     if (!Number.isSafeInteger(value)) {
       throw new LegacyInputError(
         "uid as a JSON number must be at most 9007199254740991; send larger uids as strings",

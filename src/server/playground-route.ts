@@ -28,23 +28,38 @@ export function loadPlaygroundAssets(
   }
 }
 
-// The page only loads its own script and style; it may call any service the user names.
-const contentSecurityPolicy = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "connect-src *",
-  "img-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join("; ");
+/**
+ * The page only loads its own script and style, and calls only its own origin and the services
+ * the operator listed: a link such as `/?server=https://elsewhere.example` cannot make it send
+ * what a person types (an API key, a JWT) to a host nobody chose.
+ */
+function contentSecurityPolicy(serviceOrigins: readonly string[]): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    ["connect-src 'self'", ...serviceOrigins].join(" "),
+    "img-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
+
+export interface PlaygroundRouteOptions {
+  /** Origins of other token services the page may call (`PLAYGROUND_SERVICE_ORIGINS`). */
+  serviceOrigins?: readonly string[];
+}
 
 /**
  * Serves the token playground: `GET /` is the page, `/playground/main.js` and `.css` its bundle.
  * Other paths are left to the next route.
  */
-export function playgroundRoute(assets: PlaygroundAssets): HttpRoute {
+export function playgroundRoute(
+  assets: PlaygroundAssets,
+  { serviceOrigins = [] }: PlaygroundRouteOptions = {},
+): HttpRoute {
+  const policy = contentSecurityPolicy(serviceOrigins);
   const files = new Map([
     ["/", { body: assets.html, type: "text/html; charset=utf-8" }],
     ["/playground/main.js", { body: assets.script, type: "text/javascript; charset=utf-8" }],
@@ -57,7 +72,7 @@ export function playgroundRoute(assets: PlaygroundAssets): HttpRoute {
     res.writeHead(200, {
       "Content-Type": file.type,
       "Content-Length": file.body.length,
-      "Content-Security-Policy": contentSecurityPolicy,
+      "Content-Security-Policy": policy,
       "X-Content-Type-Options": "nosniff",
       "Referrer-Policy": "no-referrer",
     });

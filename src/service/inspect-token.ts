@@ -5,11 +5,18 @@ import {
   type InspectTokenRequest,
   type InspectTokenResponse,
   InspectTokenResponseSchema,
+  SignedWith,
 } from "../../gen/agora/token/v1/token_service_pb.js";
 import type { Credentials } from "../token/credentials.js";
 import type { TokenProblem } from "../token/parse-access-token2.js";
-import { createTokenInspector } from "../token/token-inspector.js";
+import { createTokenInspector, type SignedWith as Signer } from "../token/token-inspector.js";
 import type { Clock } from "../token/token-minter.js";
+
+const signedWithProto: Record<Signer, SignedWith> = {
+  "app-certificate": SignedWith.APP_CERTIFICATE,
+  "secondary-certificate": SignedWith.SECONDARY_CERTIFICATE,
+  neither: SignedWith.UNSPECIFIED,
+};
 
 export interface InspectTokenOptions {
   credentials: Credentials;
@@ -55,6 +62,7 @@ export function createInspectToken({
       expiresAt: at(inspection.expiresAt),
       expired: inspection.expired,
       signatureValid: inspection.signatureValid,
+      signedWith: signedWithProto[inspection.signedWith],
       expireSeconds: inspection.expireSeconds,
       salt: inspection.salt,
       servicesIncomplete: inspection.servicesIncomplete,

@@ -1,6 +1,14 @@
-import { AccessToken2, ServiceChat, ServiceRtc, ServiceRtm } from "agora-token/src/AccessToken2.js";
+import {
+  AccessToken2,
+  type Service,
+  ServiceChat,
+  ServiceConvoAI,
+  ServiceRtc,
+  ServiceRtm,
+  ServiceStt,
+} from "agora-token/src/AccessToken2.js";
 import type { Credentials } from "./credentials.js";
-import { ServiceType, type TokenGrant } from "./token-grant.js";
+import { type ServiceGrant, ServiceType, type TokenGrant } from "./token-grant.js";
 
 export interface MintOptions {
   credentials: Credentials;
@@ -27,18 +35,28 @@ export function mintWithAgoraToken(
   );
   token.salt = salt;
   for (const granted of grant.services) {
-    const service =
-      granted.type === ServiceType.rtc
-        ? new ServiceRtc(granted.channel, granted.uid)
-        : granted.type === ServiceType.rtm
-          ? new ServiceRtm(granted.userId)
-          : new ServiceChat(granted.userId);
+    const service = agoraService(granted);
     for (const privilege of granted.privileges) {
-      service.add_privilege(privilege, grant.expireSeconds);
+      service.add_privilege(privilege.id, privilege.expireSeconds);
     }
     token.add_service(service);
   }
   const built = token.build();
   if (built === "") throw new Error("agora-token built an empty token");
   return built;
+}
+
+function agoraService(granted: ServiceGrant): Service {
+  switch (granted.type) {
+    case ServiceType.rtc:
+      return new ServiceRtc(granted.channel, granted.uid);
+    case ServiceType.rtm:
+      return new ServiceRtm(granted.userId);
+    case ServiceType.chat:
+      return new ServiceChat(granted.userId);
+    case ServiceType.convoAi:
+      return new ServiceConvoAI();
+    case ServiceType.stt:
+      return new ServiceStt();
+  }
 }

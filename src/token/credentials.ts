@@ -1,7 +1,13 @@
-/** An Agora project's App ID and App Certificate. The certificate is never printed or logged. */
+/**
+ * An Agora project's App ID and App Certificate, which tokens are signed with, and optionally its
+ * secondary certificate, which tokens minted before a rotation may still be signed with.
+ * Certificates are never printed or logged.
+ */
 export interface Credentials {
   readonly appId: string;
   readonly appCertificate: string;
+  /** Only ever used to check signatures (InspectToken), never to sign. */
+  readonly secondaryAppCertificate?: string | undefined;
 }
 
 const AGORA_ID = /^[0-9a-fA-F]{32}$/;

@@ -1,10 +1,15 @@
 import { createHmac } from "node:crypto";
 import { deflateSync } from "node:zlib";
 import type { Credentials } from "./credentials.js";
-import { type ServiceGrant, ServiceType, type TokenGrant } from "./token-grant.js";
+import {
+  type PrivilegeGrant,
+  type ServiceGrant,
+  ServiceType,
+  type TokenGrant,
+} from "./token-grant.js";
 
 const VERSION = "007";
-/** Room for any token this service mints: names are at most 255 bytes, services at most 2. */
+/** Room for any token this service mints: names are at most 255 bytes, services at most 3. */
 const SCRATCH_BYTES = 4096;
 
 /**
@@ -39,7 +44,7 @@ export function createAccessTokenEncoder(credentials: Credentials) {
     at = scratch.writeUInt32LE(salt, at);
     at = scratch.writeUInt16LE(grant.services.length, at);
     for (const service of sortedByType(grant.services)) {
-      at = writeService(scratch, at, service, grant.expireSeconds);
+      at = writeService(scratch, at, service);
     }
     const signingInfo = scratch.subarray(0, at);
 
@@ -65,18 +70,13 @@ function sortedByType(services: readonly ServiceGrant[]): readonly ServiceGrant[
   return services;
 }
 
-function writeService(
-  buffer: Buffer,
-  start: number,
-  service: ServiceGrant,
-  expire: number,
-): number {
+function writeService(buffer: Buffer, start: number, service: ServiceGrant): number {
   let at = buffer.writeUInt16LE(service.type, start);
   const privileges = ascendingUnique(service.privileges);
   at = buffer.writeUInt16LE(privileges.length, at);
   for (const privilege of privileges) {
-    at = buffer.writeUInt16LE(privilege, at);
-    at = buffer.writeUInt32LE(expire, at);
+    at = buffer.writeUInt16LE(privilege.id, at);
+    at = buffer.writeUInt32LE(privilege.expireSeconds, at);
   }
   switch (service.type) {
     case ServiceType.rtc:
@@ -85,14 +85,22 @@ function writeService(
     case ServiceType.rtm:
     case ServiceType.chat:
       return writeString(buffer, at, service.userId);
+    case ServiceType.convoAi:
+    case ServiceType.stt:
+      // Conversational AI and speech to text have no fields of their own.
+      return at;
   }
 }
 
-/** agora-token keeps privileges in an object keyed by number: they come out once, ascending. */
-function ascendingUnique(privileges: readonly number[]): readonly number[] {
+/**
+ * agora-token keeps privileges in an object keyed by number: they come out once each, ascending,
+ * with the lifetime given last.
+ */
+function ascendingUnique(privileges: readonly PrivilegeGrant[]): readonly PrivilegeGrant[] {
   for (let i = 1; i < privileges.length; i++) {
-    if ((privileges[i - 1] ?? 0) >= (privileges[i] ?? 0)) {
-      return [...new Set(privileges)].sort((left, right) => left - right);
+    if ((privileges[i - 1]?.id ?? 0) >= (privileges[i]?.id ?? 0)) {
+      const byId = new Map(privileges.map((privilege) => [privilege.id, privilege]));
+      return [...byId.values()].sort((left, right) => left.id - right.id);
     }
   }
   return privileges;

@@ -9,7 +9,7 @@ import { privilegeName } from "./privilege-names.js";
 import type { Clock } from "./token-minter.js";
 
 export interface TokenInspectorOptions {
-  /** The App ID and certificate the token is checked against. */
+  /** The App ID and the certificates (primary, and secondary if any) the token is checked against. */
   credentials: Credentials;
   /** Decides `expired`; defaults to `Date.now`. */
   clock?: Clock;
@@ -32,6 +32,9 @@ export interface InspectedService {
 }
 
 /** What a token says, checked against the inspector's credentials. Times are Unix seconds. */
+/** Which of the inspector's certificates a token's signature verifies with. */
+export type SignedWith = "app-certificate" | "secondary-certificate" | "neither";
+
 export interface TokenInspection {
   appId: string;
   appIdMatches: boolean;
@@ -39,7 +42,9 @@ export interface TokenInspection {
   expireSeconds: number;
   expiresAt: number;
   expired: boolean;
+  /** True when `signedWith` names a certificate. */
   signatureValid: boolean;
+  signedWith: SignedWith;
   salt: number;
   services: InspectedService[];
   servicesIncomplete: boolean;
@@ -68,6 +73,7 @@ export function createTokenInspector({
       if (parsed.kind === "invalid") return parsed;
       const { token: read } = parsed;
       const expiresAt = read.issuedAt + read.expireSeconds;
+      const signedWith = signerOf(read, credentials);
       return {
         kind: "ok",
         inspection: {
@@ -77,7 +83,8 @@ export function createTokenInspector({
           expireSeconds: read.expireSeconds,
           expiresAt,
           expired: clock() / 1000 >= expiresAt,
-          signatureValid: signatureVerifies(read, credentials.appCertificate),
+          signatureValid: signedWith !== "neither",
+          signedWith,
           salt: read.salt,
           services: read.services.map((service) => ({
             type: service.type,
@@ -96,6 +103,16 @@ export function createTokenInspector({
       };
     },
   };
+}
+
+/** A token does not say which certificate signed it: try the primary, then the secondary. */
+function signerOf(token: ParsedAccessToken2, credentials: Credentials): SignedWith {
+  if (signatureVerifies(token, credentials.appCertificate)) return "app-certificate";
+  const secondary = credentials.secondaryAppCertificate;
+  if (secondary !== undefined && signatureVerifies(token, secondary)) {
+    return "secondary-certificate";
+  }
+  return "neither";
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
 import { type Credentials, isAgoraId } from "./credentials.js";
 import { createAccessTokenEncoder } from "./encode-access-token.js";
-import { grantFor } from "./token-grant.js";
+import { earliestPrivilegeSeconds, grantFor } from "./token-grant.js";
 import type { RuleViolation, TokenRequest } from "./token-request.js";
 
 /** Milliseconds since the Unix epoch. */
@@ -18,11 +18,18 @@ export interface TokenMinterOptions {
 }
 
 export type MintResult =
-  | { kind: "ok"; token: string; issuedAt: number; expiresAt: number }
+  | {
+      kind: "ok";
+      token: string;
+      issuedAt: number;
+      expiresAt: number;
+      /** When the first privilege in the token expires (at most `expiresAt`). */
+      privilegesExpireAt: number;
+    }
   | { kind: "invalid"; violation: RuleViolation };
 
 export interface TokenMinter {
-  /** Validates and signs one request. `issuedAt`/`expiresAt` are Unix seconds. */
+  /** Validates and signs one request (always with the App Certificate). Times are Unix seconds. */
   mint(request: TokenRequest): MintResult;
 }
 
@@ -43,8 +50,14 @@ export function createTokenMinter({
       const result = grantFor(request);
       if (result.kind === "invalid") return result;
       const issuedAt = Math.floor(clock() / 1000);
-      const token = encode(result.grant, issuedAt, salt());
-      return { kind: "ok", token, issuedAt, expiresAt: issuedAt + result.grant.expireSeconds };
+      const { grant } = result;
+      return {
+        kind: "ok",
+        token: encode(grant, issuedAt, salt()),
+        issuedAt,
+        expiresAt: issuedAt + grant.expireSeconds,
+        privilegesExpireAt: issuedAt + earliestPrivilegeSeconds(grant),
+      };
     },
   };
 }

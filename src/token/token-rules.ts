@@ -79,6 +79,42 @@ export function checkChatUid(value: string): Check {
   return OK;
 }
 
+/** An RTM user id: an Agora name of 1 to 64 bytes, not starting with a space, not "0". */
+export function checkRtmUserId(
+  kind: TokenKind,
+  field: RuleViolation["field"],
+  value: string,
+): Check {
+  const name = checkAgoraName(kind, field, value, MAX_RTM_UID_BYTES);
+  if (name.kind === "invalid") return name;
+  if (value.startsWith(" ")) return invalid(kind, field, "must not start with a space");
+  if (value === "0") return invalid(kind, field, 'must name a user and "0" is not a user in RTM');
+  return OK;
+}
+
+/**
+ * Resolves a privilege's lifetime against the token's (already resolved) lifetime: 0 means as
+ * long as the token; otherwise 1 up to the token's lifetime, since a privilege cannot outlive it.
+ */
+export function resolvePrivilegeSeconds(
+  kind: TokenKind,
+  field: RuleViolation["field"],
+  seconds: number,
+  tokenSeconds: number,
+): { kind: "ok"; seconds: number } | { kind: "invalid"; violation: RuleViolation } {
+  if (!Number.isInteger(seconds) || seconds < 0) {
+    return invalid(kind, field, "must be a whole number of seconds");
+  }
+  if (seconds > tokenSeconds) {
+    return invalid(
+      kind,
+      field,
+      `must be at most the token's lifetime of ${tokenSeconds} seconds (0 means as long as the token)`,
+    );
+  }
+  return { kind: "ok", seconds: seconds === 0 ? tokenSeconds : seconds };
+}
+
 /** Resolves the requested lifetime: 0 means the default; otherwise 1 to 86400 whole seconds. */
 export function resolveExpireSeconds(
   kind: TokenKind,

@@ -27,7 +27,7 @@ describe("parseApiKeys()", () => {
 
   it("names the entry and the rule, never the key", () => {
     const { keys, problems } = parseApiKeys(
-      ["nokey", "bad name:0123456789abcdef", "short:tooshort1", "ok:has a space inside"],
+      ["nokey", "bad name:0123456789abcdef", "short:tooshort1", "ok:has a space inside", "one:x"],
       "API_KEYS",
     );
     expect(keys).toEqual([]);
@@ -36,6 +36,7 @@ describe("parseApiKeys()", () => {
       "API_KEYS entry 2 has a name that is not 1 to 64 of A-Z a-z 0-9 _ . -",
       "API_KEYS entry 3 (short) needs a key of 16 to 512 printable characters without spaces (got 9 characters)",
       "API_KEYS entry 4 (ok) needs a key of 16 to 512 printable characters without spaces (got 18 characters)",
+      "API_KEYS entry 5 (one) needs a key of 16 to 512 printable characters without spaces (got 1 character)",
     ]);
     expect(problems.join("\n")).not.toContain("tooshort1");
   });

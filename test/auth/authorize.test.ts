@@ -26,6 +26,23 @@ const rtm = (uid: string, channel = ""): TokenRequest => ({
   expireSeconds: 0,
 });
 const chat = (uid: string): TokenRequest => ({ kind: "chat", uid, expireSeconds: 0 });
+const identity = (uid: string, rtmUserId = "", channel = "room") => ({
+  channel,
+  uid,
+  role: "publisher" as const,
+  expireSeconds: 0,
+  rtmUserId,
+  rtmExpireSeconds: 0,
+});
+const rtcRtm = (uid: string, rtmUserId = "", channel = "room"): TokenRequest => ({
+  kind: "rtc_rtm",
+  ...identity(uid, rtmUserId, channel),
+});
+const agent = (uid: string, channel = "room"): TokenRequest => ({
+  kind: "agent",
+  agentKind: "conversational_ai",
+  rtcRtm: identity(uid, "", channel),
+});
 
 describe("authorize()", () => {
   it("lets API-key services and open-mode callers mint anything", () => {
@@ -33,7 +50,14 @@ describe("authorize()", () => {
       { kind: "service", name: "backend" },
       { kind: "anonymous", address: "127.0.0.1" },
     ] satisfies Caller[]) {
-      for (const request of [rtc("0"), rtc("bob"), rtm("bob", "*"), chat("")]) {
+      for (const request of [
+        rtc("0"),
+        rtc("bob"),
+        rtm("bob", "*"),
+        chat(""),
+        rtcRtm("0", "bob"),
+        agent("bot"),
+      ]) {
         expect(authorize(caller, request)).toEqual({ kind: "allow" });
       }
     }
@@ -110,6 +134,83 @@ describe("authorize()", () => {
     expect(authorize(alice({ channels: ["*"] }), rtm("alice", "*"))).toEqual({ kind: "allow" });
     // A configured claim that lists nothing allows no channel.
     expect(authorize(alice({ channels: [] }), rtc("alice", "lobby")).kind).toBe("deny");
+  });
+
+  it("lets an end user mint an RTC + RTM token only when both users are their own", () => {
+    expect(authorize(alice(), rtcRtm("alice"))).toEqual({ kind: "allow" });
+    expect(authorize(alice(), rtcRtm("alice", "alice"))).toEqual({ kind: "allow" });
+    expect(authorize(alice(), rtcRtm("bob"))).toEqual({
+      kind: "deny",
+      violation: { kind: "rtc_rtm", field: "uid", rule: "must be the uid of the JWT's own user" },
+    });
+    expect(authorize(alice(), rtcRtm("alice", "bob"))).toEqual({
+      kind: "deny",
+      violation: {
+        kind: "rtc_rtm",
+        field: "rtm_user_id",
+        rule: "must be the uid of the JWT's own user",
+      },
+    });
+    expect(authorize(alice(), rtcRtm("0", "alice"))).toEqual({
+      kind: "deny",
+      violation: {
+        kind: "rtc_rtm",
+        field: "uid",
+        rule: "0 means any user and needs the admin claim in the JWT",
+      },
+    });
+    // The admin claim unlocks RTC uid 0, not another RTM user.
+    const admin = alice({ admin: true });
+    expect(authorize(admin, rtcRtm("0", "alice"))).toEqual({ kind: "allow" });
+    expect(authorize(admin, rtcRtm("0", "bob")).kind).toBe("deny");
+    const limited = alice({ channels: ["team-*"] });
+    expect(authorize(limited, rtcRtm("alice", "", "team-red"))).toEqual({ kind: "allow" });
+    expect(authorize(limited, rtcRtm("alice", "", "lobby"))).toEqual({
+      kind: "deny",
+      violation: {
+        kind: "rtc_rtm",
+        field: "channel",
+        rule: "is not among the channels the JWT allows",
+      },
+    });
+  });
+
+  it("lets only an end user with the admin claim mint an agent's token, in an allowed channel", () => {
+    expect(authorize(alice(), agent("alice"))).toEqual({
+      kind: "deny",
+      violation: {
+        kind: "agent",
+        field: "request",
+        rule: "tokens need the admin claim in the JWT since agents are started by backends",
+      },
+    });
+    // The agent is not the user: its uid is its own.
+    expect(authorize(alice({ admin: true }), agent("bot-7"))).toEqual({ kind: "allow" });
+    const limitedAdmin = alice({ admin: true, channels: ["team-*"] });
+    expect(authorize(limitedAdmin, agent("bot-7", "team-red"))).toEqual({ kind: "allow" });
+    expect(authorize(limitedAdmin, agent("bot-7", "lobby"))).toEqual({
+      kind: "deny",
+      violation: {
+        kind: "agent",
+        field: "rtc_rtm.channel",
+        rule: "is not among the channels the JWT allows",
+      },
+    });
+  });
+
+  it("allows privilege lifetimes, which only shorten a token", () => {
+    const short: TokenRequest = {
+      kind: "rtc",
+      channel: "room",
+      uid: "alice",
+      role: "publisher",
+      expireSeconds: 600,
+      privilegeExpiry: { joinChannel: 600, publishAudio: 60, publishVideo: 60, publishData: 60 },
+    };
+    expect(authorize(alice(), short)).toEqual({ kind: "allow" });
+    expect(
+      authorize(alice(), { ...short, privilegeExpiry: undefined, privilegeExpireSeconds: 30 }),
+    ).toEqual({ kind: "allow" });
   });
 });
 

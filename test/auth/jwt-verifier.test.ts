@@ -1,4 +1,4 @@
-import { SignJWT } from "jose";
+import { CompactSign, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createJwtVerifier, type JwtVerifierOptions } from "../../src/auth/jwt-verifier.js";
 import {
@@ -65,6 +65,19 @@ describe("createJwtVerifier()", () => {
         reason: "the JWT has no uid claim (a string or a whole number)",
       });
     }
+    // JSON.stringify writes -0 as 0, so this payload is written by hand.
+    const now = Math.floor(Date.now() / 1000);
+    const minusZero = await new CompactSign(
+      new TextEncoder().encode(
+        `{"iss":"${claims.iss}","aud":"${claims.aud}","exp":${now + 600},"agora_uid":-0}`,
+      ),
+    )
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" })
+      .sign(key.privateKey);
+    expect(await verifier().verify(minusZero)).toEqual({
+      kind: "unauthenticated",
+      reason: "the JWT has no uid claim (a string or a whole number)",
+    });
     const badChannels = await signJwt(key, { ...claims, agora_uid: "a", channels: [1, 2] });
     expect(await verifier().verify(badChannels)).toEqual({
       kind: "unauthenticated",

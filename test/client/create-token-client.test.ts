@@ -1,8 +1,11 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenClient } from "../../src/client/create-token-client.js";
+import { AgentKind, RtcRole, SignedWith } from "../../src/client/index.js";
 import { createTokenClient as createWebTokenClient } from "../../src/web/create-token-client.js";
+import type { GetTokenInit } from "../support/clients.js";
 import { decodeToken, SAMPLE } from "../support/decode-token.js";
+import { expectTokenFor } from "../support/expected-token.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 /** What the server saw on each call: the protocol's content type and the credential headers. */
@@ -45,6 +48,34 @@ describe("createTokenClient() from ./client and ./web", () => {
     expect(inspection.services[0]?.userId).toBe("bob");
   });
 
+  it.each(clients)(
+    "%s mints rtc_rtm and agent tokens and reads their lifetimes",
+    async (_, create) => {
+      const client = create({});
+      const identity = {
+        channel: "room",
+        uid: "1001",
+        role: RtcRole.PUBLISHER,
+        expireSeconds: 900,
+        privilegeExpireSeconds: 600,
+        rtmUserId: "agent-1001",
+      };
+      const rtcRtm: GetTokenInit = { request: { case: "rtcRtm", value: identity } };
+      const agent: GetTokenInit = {
+        request: { case: "agent", value: { kind: AgentKind.CONVERSATIONAL_AI, rtcRtm: identity } },
+      };
+      for (const request of [rtcRtm, agent]) {
+        const response = await client.getToken(request);
+        expectTokenFor(response.token, request, response);
+        const inspection = await client.inspectToken({ token: response.token });
+        expect(inspection.signedWith).toBe(SignedWith.APP_CERTIFICATE);
+        expect(
+          inspection.services[0]?.privileges.map((privilege) => privilege.expireSeconds),
+        ).toEqual([600, 600, 600, 600]);
+      }
+    },
+  );
+
   it.each(clients)("%s sends the API key and the JWT with every call", async (_, create) => {
     seen.length = 0;
     const client = create({ apiKey: "key-123", jwt: "aaa.bbb.ccc" });
@@ -74,7 +105,10 @@ describe("createTokenClient() from ./client and ./web", () => {
   });
 
   it.each([
-    [{ baseUrl: "localhost:8080" }, /^baseUrl must be an http or https URL/],
+    [
+      { baseUrl: "localhost:8080" },
+      /^baseUrl must be an http or https URL starting with http:\/\/ or https:\/\/ \(got "localhost:8080"\)$/,
+    ],
     [{ baseUrl: "not a url" }, /^baseUrl must be an absolute http or https URL/],
     [{ baseUrl: "http://x", apiKey: "" }, /^apiKey must be non-empty visible ASCII/],
     [

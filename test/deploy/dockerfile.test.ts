@@ -12,9 +12,10 @@ const all = (keyword: string, instructions: Instruction[] = runtime?.instruction
   instructions.filter((instruction) => instruction.keyword === keyword);
 
 describe("Dockerfile", () => {
-  it("builds in one stage and runs from a slim Node 20 image in another", () => {
+  it("builds in one stage and runs from a slim official Node image in another", () => {
     expect(stages.map((stage) => stage.name)).toEqual(["build", "runtime"]);
-    for (const stage of stages) expect(stage.image).toMatch(/^node:20(\.\d+)*-[\w-]*slim$/);
+    // Which Node major: test/deploy/node-version.test.ts.
+    for (const stage of stages) expect(stage.image).toMatch(/^node:\d+(\.\d+)*-[\w-]*slim$/);
     const buildRuns = all("RUN", build?.instructions).map((run) => run.body);
     expect(buildRuns).toEqual(["npm ci --no-audit --no-fund", "npm run build"]);
   });
@@ -43,14 +44,14 @@ describe("Dockerfile", () => {
     expect(execForm(all("CMD")[0]?.body ?? "")).toEqual(["node", "dist/src/main.js"]);
   });
 
-  it("exposes the port the service listens on and checks /healthz with node", () => {
+  it("exposes the port the service listens on and has a node HEALTHCHECK", () => {
     const env = Object.assign({}, ...all("ENV").map((instruction) => envOf(instruction.body)));
     const config = loadConfig({ ...env, APP_ID: "0".repeat(32), APP_CERTIFICATE: "1".repeat(32) });
     expect(all("EXPOSE").map((expose) => expose.body)).toEqual([String(config.port)]);
     const [healthcheck] = all("HEALTHCHECK");
     const command = execForm(healthcheck?.body ?? "");
+    // What it asks and where: test/deploy/healthcheck.test.ts.
     expect(command[0]).toBe("node");
-    expect(command.join(" ")).toContain("/healthz");
     expect(healthcheck?.flags).toMatchObject({ interval: expect.any(String) });
   });
 

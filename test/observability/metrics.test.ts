@@ -9,6 +9,7 @@ import {
   type ProtocolClient,
   postLegacy,
 } from "../support/clients.js";
+import { healthClient } from "../support/health-client.js";
 
 const started: AppServer[] = [];
 const clients: ProtocolClient[] = [];
@@ -58,6 +59,15 @@ function family(families: MetricFamily[], name: string): MetricFamily {
 }
 
 /** A counter's or gauge's value, or a histogram's count, for exactly these labels; 0 if none. */
+function delta(
+  after: Scrape,
+  before: Scrape,
+  name: string,
+  labels: Record<string, string>,
+): number {
+  return sampleValue(after, name, labels) - sampleValue(before, name, labels);
+}
+
 function sampleValue(scraped: Scrape, name: string, labels: Record<string, string>): number {
   const type = family(scraped.families, name).type;
   const sampleName = type === "HISTOGRAM" ? `${name}_count` : name;
@@ -114,6 +124,68 @@ describe("GET /metrics", () => {
     );
   });
 
+  it("counts health checks, readiness probes, gRPC health, scrapes, /ping and preflights apart from token requests", async () => {
+    const server = await start();
+    const before = await scrape(server.baseUrl);
+    const health = healthClient(server.port);
+    try {
+      expect((await fetch(`${server.baseUrl}/healthz`)).status).toBe(200);
+      expect((await fetch(`${server.baseUrl}/healthz`)).status).toBe(200);
+      expect((await fetch(`${server.baseUrl}/readyz`)).status).toBe(200);
+      expect(await health.check("")).toEqual({ kind: "ok", status: "SERVING" });
+      const connectHealth = await fetch(`${server.baseUrl}/grpc.health.v1.Health/Check`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: "{}",
+      });
+      expect(await connectHealth.json()).toEqual({ status: "SERVING" });
+      expect((await fetch(`${server.baseUrl}/ping`)).status).toBe(200);
+      expect((await fetch(`${server.baseUrl}/no/such/page`)).status).toBe(404);
+      const preflight = await fetch(`${server.baseUrl}/agora.token.v1.TokenService/GetToken`, {
+        method: "OPTIONS",
+        headers: { Origin: "https://app.example.com", "Access-Control-Request-Method": "POST" },
+      });
+      expect(preflight.status).toBe(204);
+      expect((await postLegacy(server.baseUrl, { tokenType: "chat", uid: "one" })).status).toBe(
+        200,
+      );
+    } finally {
+      health.close();
+    }
+
+    const total = (scraped: Scrape, name: string) =>
+      scraped.samples
+        .filter((sample) => sample.name === name)
+        .reduce((sum, sample) => sum + sample.value, 0);
+    await vi.waitFor(async () => {
+      const after = await scrape(server.baseUrl);
+      // Only the one token request: none of the others inflates "token requests".
+      expect(
+        total(after, "agora_token_requests_total") - total(before, "agora_token_requests_total"),
+      ).toBe(1);
+      expect(
+        delta(after, before, "agora_token_requests_total", {
+          protocol: "legacy",
+          token_kind: "chat",
+          code: "ok",
+        }),
+      ).toBe(1);
+      const other = (labels: Record<string, string>) =>
+        delta(after, before, "agora_token_other_requests_total", labels);
+      expect(other({ protocol: "http", endpoint: "healthz", code: "ok" })).toBe(2);
+      expect(other({ protocol: "http", endpoint: "readyz", code: "ok" })).toBe(1);
+      expect(other({ protocol: "grpc", endpoint: "grpc_health", code: "ok" })).toBe(1);
+      expect(other({ protocol: "connect", endpoint: "grpc_health", code: "ok" })).toBe(1);
+      expect(other({ protocol: "legacy", endpoint: "ping", code: "ok" })).toBe(1);
+      expect(other({ protocol: "legacy", endpoint: "other", code: "not_found" })).toBe(1);
+      expect(other({ protocol: "connect", endpoint: "cors_preflight", code: "ok" })).toBe(1);
+      // The scrape that came before (this one is counted once it has been answered).
+      expect(other({ protocol: "http", endpoint: "metrics", code: "ok" })).toBeGreaterThanOrEqual(
+        1,
+      );
+    });
+  });
+
   it("shows requests in flight while they are being served", async () => {
     let release = () => {};
     const held = new Promise<void>((resolve) => {
@@ -162,6 +234,7 @@ describe("GET /metrics", () => {
     expect(names).toEqual(
       expect.arrayContaining([
         "agora_token_requests_total",
+        "agora_token_other_requests_total",
         "agora_token_request_duration_seconds",
         "agora_token_mint_duration_seconds",
         "agora_token_requests_in_flight",

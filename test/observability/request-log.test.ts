@@ -196,7 +196,9 @@ describe("request logs with API keys", () => {
   });
 
   it("name the authenticated caller and never contain the token, certificate, API key or JWT", async () => {
-    const headers = { Authorization: `Bearer ${JWT}`, "X-API-Key": API_KEY };
+    const headers = { Authorization: `Bearer ${API_KEY}`, "X-API-Key": API_KEY };
+    // Refused (the Bearer credential names no caller), and logged without the JWT.
+    const withJwt = { Authorization: `Bearer ${JWT}`, "X-API-Key": API_KEY };
     const tokens: string[] = [];
     for (const [protocol, transport] of transports()) {
       const client = createClient(TokenService, transport);
@@ -210,6 +212,10 @@ describe("request logs with API keys", () => {
           .getToken({ request: { case: "rtm", value: { uid: API_KEY.repeat(3) } } }, { headers })
           .catch(() => {}),
       );
+      const refused = await lineOf(() =>
+        client.getToken(rtcRequest, { headers: withJwt }).catch(() => {}),
+      );
+      expect(refused).toMatchObject({ protocol, code: "unauthenticated" });
     }
     const [, anonymousTransport] = transports()[0] ?? [];
     if (!anonymousTransport) throw new Error("no transport");

@@ -58,6 +58,64 @@ describe("createMemoryRateLimiter()", () => {
   });
 });
 
+describe("createMemoryRateLimiter() at maxKeys", () => {
+  it("never forgets a caller at its limit while others can be forgotten", async () => {
+    const time = fakeClock();
+    const limiter = createMemoryRateLimiter({
+      limit: { perMinute: 60, burst: 2 },
+      clock: time.clock,
+      maxKeys: 3,
+    });
+    // The first caller known, now at its limit: forgetting it would hand it a fresh burst.
+    expect(await takeMany(limiter, "ip:hog", 3)).toEqual(["allow", "allow", "limited"]);
+    // A flood of new callers (new addresses), each making room for itself.
+    for (let i = 0; i < 50; i++) {
+      expect((await limiter.take(`ip:flood-${i}`)).kind).toBe("allow");
+      time.advance(10);
+    }
+    expect((await limiter.take("ip:hog")).kind).toBe("limited");
+  });
+
+  it("forgets a caller whose bucket refilled before one still at its limit", async () => {
+    const time = fakeClock();
+    const limiter = createMemoryRateLimiter({
+      limit: { perMinute: 60, burst: 1 },
+      clock: time.clock,
+      maxKeys: 2,
+    });
+    expect(await limiter.take("ip:early")).toEqual({ kind: "allow" });
+    time.advance(500);
+    expect(await takeMany(limiter, "ip:hog", 2)).toEqual(["allow", "limited"]);
+    // 1.2 s in: early's bucket is full again, hog's is not.
+    time.advance(700);
+    expect((await limiter.take("ip:new")).kind).toBe("allow");
+    expect(await limiter.take("ip:hog")).toEqual({ kind: "limited", retryAfterSeconds: 1 });
+    // Once every caller is at its limit, the one closest to its next token goes first.
+    time.advance(100);
+    expect((await limiter.take("ip:newer")).kind).toBe("allow");
+    expect((await limiter.take("ip:new")).kind).toBe("limited");
+    expect((await limiter.take("ip:newer")).kind).toBe("limited");
+  });
+
+  it("does not count a refused call as recent use", async () => {
+    const time = fakeClock();
+    const limiter = createMemoryRateLimiter({
+      limit: { perMinute: 60, burst: 1 },
+      clock: time.clock,
+      maxKeys: 2,
+    });
+    expect(await limiter.take("ip:a")).toEqual({ kind: "allow" });
+    time.advance(600);
+    expect(await limiter.take("ip:b")).toEqual({ kind: "allow" });
+    time.advance(300);
+    expect((await limiter.take("ip:a")).kind).toBe("limited");
+    // 1.1 s in: a has refilled (its refused call gave it nothing), b is still at its limit.
+    time.advance(200);
+    expect((await limiter.take("ip:new")).kind).toBe("allow");
+    expect((await limiter.take("ip:b")).kind).toBe("limited");
+  });
+});
+
 describe("takeToken()", () => {
   it("never takes tokens away when the clock steps back", () => {
     const limit = { perMinute: 60, burst: 2 };

@@ -109,7 +109,7 @@ describe("createServer() serves GetToken on every protocol from one port", () =>
     });
 
     const badRequests: [string, GetTokenInit, RegExp][] = [
-      ["no request at all", {}, /^request must set one of rtc or rtm or chat$/],
+      ["no request at all", {}, /^request must set one of rtc or rtm or chat or rtc_rtm or agent$/],
       [
         "an 8 KiB channel",
         { request: { case: "rtc", value: { channel: "x".repeat(8192), uid: "a", role: 1 } } },
@@ -253,8 +253,16 @@ describe("legacy POST /getToken", () => {
   });
 
   it.each([
-    ["invalid JSON", "{", /one valid JSON document/],
-    ["trailing garbage", '{"tokenType":"chat"} {"x":1}', /one valid JSON document/],
+    ["invalid JSON", "{", /^body ends at line 1 column 2 before the JSON document does\./],
+    [
+      "trailing garbage",
+      '{"tokenType":"chat"} {"x":1}',
+      /^body has more after the JSON document at line 1 column 22\./,
+    ],
+    ["an empty body", "", /^body is empty\./],
+    ["a form-encoded body", "tokenType=chat&uid=bob", /^body is form-encoded/],
+    ["a trailing comma", '{"tokenType":"chat",}', /^body has a trailing comma at line 1 column 20/],
+    ["single quotes", "{'tokenType':'chat'}", /^body uses single quotes at line 1 column 2\./],
     [
       "a duplicate key",
       '{"tokenType":"rtc","channel":"c","role":"publisher","uid":"alice","uid":"0"}',
@@ -263,7 +271,7 @@ describe("legacy POST /getToken", () => {
     [
       "a case-insensitive duplicate key",
       '{"tokenType":"chat","TokenType":"rtc"}',
-      /repeats the key "TokenType"/,
+      /^body has the keys "tokenType" and "TokenType", which differ only in letter case\./,
     ],
     ["an array", "[]", /must be a JSON object/],
     ["null", "null", /must be a JSON object/],
@@ -288,6 +296,11 @@ describe("legacy POST /getToken", () => {
     [
       "a negative uid",
       { tokenType: "rtc", channel: "c", uid: -1, role: "publisher" },
+      /^uid must be a string or a non-negative integer$/,
+    ],
+    [
+      "uid -0 (which would read as 0, any user)",
+      '{"tokenType":"rtc","channel":"c","uid":-0,"role":"publisher"}',
       /^uid must be a string or a non-negative integer$/,
     ],
     [

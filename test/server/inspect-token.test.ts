@@ -3,7 +3,13 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { AccessToken2, Service, ServiceRtc } from "agora-token/src/AccessToken2.js";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RtcRole, ServiceKind, TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
+import {
+  AgentKind,
+  RtcRole,
+  ServiceKind,
+  SignedWith,
+  TokenService,
+} from "../../gen/agora/token/v1/token_service_pb.js";
 import type { GetTokenInit } from "../support/clients.js";
 import { SAMPLE } from "../support/decode-token.js";
 import {
@@ -124,6 +130,7 @@ describe("InspectToken on every protocol", () => {
           appIdMatches: true,
           expired: false,
           signatureValid: true,
+          signedWith: SignedWith.APP_CERTIFICATE,
           servicesIncomplete: false,
         });
         expect(response.expiresAt?.seconds).toBe(minted.expiresAt);
@@ -145,6 +152,59 @@ describe("InspectToken on every protocol", () => {
       }
     });
 
+    it("reads back rtc_rtm and agent tokens with each privilege's own lifetime", async () => {
+      const identity = {
+        channel: "room",
+        uid: "1001",
+        role: RtcRole.PUBLISHER,
+        expireSeconds: 900,
+        privilegeExpiry: { publishAudioSeconds: 300, publishVideoSeconds: 300 },
+        rtmUserId: "agent-1001",
+        rtmExpireSeconds: 600,
+      };
+      const rtcPrivileges = [
+        ["join_channel", 900],
+        ["publish_audio_stream", 300],
+        ["publish_video_stream", 300],
+        ["publish_data_stream", 900],
+      ];
+      const cases: [TokenChoice, object[]][] = [
+        [
+          { case: "rtcRtm", value: identity },
+          [
+            { kind: ServiceKind.RTC, channel: "room", uid: "1001", privileges: rtcPrivileges },
+            { kind: ServiceKind.RTM, userId: "agent-1001", privileges: [["login", 600]] },
+          ],
+        ],
+        [
+          { case: "agent", value: { kind: AgentKind.SPEECH_TO_TEXT, rtcRtm: identity } },
+          [
+            { kind: ServiceKind.RTC, channel: "room", uid: "1001", privileges: rtcPrivileges },
+            { kind: ServiceKind.RTM, userId: "agent-1001", privileges: [["login", 600]] },
+            { kind: ServiceKind.STT, privileges: [] },
+          ],
+        ],
+      ];
+      for (const [request, services] of cases) {
+        const minted = await mint(request);
+        const response = responseOf(await byName(name).inspectToken(minted.token));
+        expect(response).toMatchObject({ signatureValid: true, expireSeconds: 900 });
+        const issuedAt = response.issuedAt?.seconds ?? 0n;
+        expect(
+          response.services.map((service) => ({
+            kind: service.kind,
+            ...(service.channel && { channel: service.channel }),
+            ...(service.uid && { uid: service.uid }),
+            ...(service.userId && { userId: service.userId }),
+            privileges: service.privileges.map((privilege) => {
+              expect(privilege.expiresAt?.seconds).toBe(issuedAt + BigInt(privilege.expireSeconds));
+              return [privilege.name, privilege.expireSeconds];
+            }),
+          })),
+        ).toEqual(services);
+      }
+    });
+
     it("says when a token is expired or signed with another certificate", async () => {
       const now = Math.floor(Date.now() / 1000);
       const expired = responseOf(
@@ -157,7 +217,12 @@ describe("InspectToken on every protocol", () => {
           agoraToken({ issuedAt: now, expireSeconds: 60, certificate: OTHER_CERTIFICATE }),
         ),
       );
-      expect(foreign).toMatchObject({ expired: false, signatureValid: false, appIdMatches: true });
+      expect(foreign).toMatchObject({
+        expired: false,
+        signatureValid: false,
+        signedWith: SignedWith.UNSPECIFIED,
+        appIdMatches: true,
+      });
     });
 
     it("reports a service type it does not know by its number", async () => {
@@ -223,6 +288,7 @@ describe("legacy POST /inspectToken", () => {
       expiresAt,
       expired: false,
       signatureValid: true,
+      signedWith: "SIGNED_WITH_APP_CERTIFICATE",
       services: [
         {
           kind: "SERVICE_KIND_CHAT",
@@ -243,7 +309,10 @@ describe("legacy POST /inspectToken", () => {
     [{}, "token is required"],
     [{ token: null }, "token is required"],
     [{ token: 7 }, "token must be a string"],
-    ['{"token":"a","TOKEN":"b"}', 'body repeats the key "TOKEN"'],
+    [
+      '{"token":"a","TOKEN":"b"}',
+      'body has the keys "token" and "TOKEN", which differ only in letter case. Send one of them',
+    ],
     ["[]", "body must be a JSON object"],
   ])("answers 400 with a JSON error for %j", async (body, error) => {
     const { status, json } = await postInspectToken(server.baseUrl, body);

@@ -24,10 +24,32 @@ describe("playgroundRoute()", () => {
     const policy = response.headers.get("content-security-policy") ?? "";
     expect(policy).toContain("script-src 'self'");
     expect(policy).toContain("frame-ancestors 'none'");
+    // Calls go to its own origin only: typed credentials cannot be sent where a link points.
+    expect(policy).toContain("connect-src 'self';");
     expect(response.headers.get("x-content-type-options")).toBe("nosniff");
     const html = await response.text();
     expect(html).toContain("<title>Agora token playground</title>");
     expect(html).toContain('src="./playground/main.js"');
+  });
+
+  it("lets the page call the other services PLAYGROUND_SERVICE_ORIGINS lists, and no others", async () => {
+    const assets = loadPlaygroundAssets();
+    if (!assets) throw new Error("the playground is not built");
+    const listing = await startTestServer({
+      httpRoutes: [
+        playgroundRoute(assets, {
+          serviceOrigins: ["https://tokens.example.com", "http://localhost:9000"],
+        }),
+      ],
+    });
+    try {
+      const policy = (await fetch(`${listing.baseUrl}/`)).headers.get("content-security-policy");
+      expect(policy?.split("; ")).toContain(
+        "connect-src 'self' https://tokens.example.com http://localhost:9000",
+      );
+    } finally {
+      await listing.close();
+    }
   });
 
   it("serves the bundle and its style with their types", async () => {

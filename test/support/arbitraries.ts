@@ -129,8 +129,10 @@ export const validLegacyBody = validRequest.map((init): Record<string, unknown> 
         channel: request.value.channel,
         expire: request.value.expireSeconds,
       };
+    case "chat":
+      return { tokenType: "chat", uid: request.value.uid, expire: request.value.expireSeconds };
     default:
-      return { tokenType: "chat", uid: request?.value?.uid, expire: request?.value?.expireSeconds };
+      throw new Error(`validRequest made a request the legacy body cannot carry: ${request?.case}`);
   }
 });
 

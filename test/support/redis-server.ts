@@ -20,6 +20,10 @@ export async function freePort(): Promise<number> {
 export interface RedisServer {
   url: string;
   port: number;
+  /** SIGSTOP: the process keeps its connections open but answers nothing, as a hung Redis. */
+  pause(): void;
+  /** SIGCONT after {@link pause}. */
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -47,8 +51,14 @@ export async function startRedisServer(port?: number): Promise<RedisServer> {
   return {
     url: `redis://127.0.0.1:${chosen}`,
     port: chosen,
+    pause: () => child.kill("SIGSTOP"),
+    resume: () => child.kill("SIGCONT"),
     async stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
+      if (child.exitCode === null) {
+        // A paused process would not act on SIGTERM until continued.
+        child.kill("SIGCONT");
+        child.kill("SIGTERM");
+      }
       await exited;
     },
   };

@@ -75,12 +75,16 @@ describe("createAccessTokenEncoder()", () => {
 
   it("also matches for grants with services out of type order and repeated privileges", () => {
     const encode = createAccessTokenEncoder(SAMPLE);
+    const lasting = (expireSeconds: number, ...ids: number[]) =>
+      ids.map((id) => ({ id, expireSeconds }));
     const grant = {
       expireSeconds: 600,
       services: [
-        { type: 5 as const, userId: "u", privileges: [2, 1, 1] },
-        { type: 1 as const, channel: "c", uid: "", privileges: [4, 1] },
-        { type: 2 as const, userId: "é", privileges: [1] },
+        { type: 10 as const, privileges: [] },
+        { type: 5 as const, userId: "u", privileges: [...lasting(600, 2, 1), ...lasting(5, 1)] },
+        { type: 1 as const, channel: "c", uid: "", privileges: lasting(30, 4, 1) },
+        { type: 9 as const, privileges: lasting(7, 3) },
+        { type: 2 as const, userId: "é", privileges: lasting(600, 1) },
       ],
     };
     expect(encode(grant, 1_111_111, 1)).toBe(

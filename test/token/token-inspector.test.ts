@@ -226,6 +226,40 @@ describe("createTokenInspector()", () => {
     expect(inspect(token, otherApp)).toMatchObject({ appIdMatches: false, signatureValid: true });
   });
 
+  it("says which certificate signed a token: the App Certificate, the secondary, or neither", () => {
+    const SECONDARY = "00112233445566778899aabbccddeeff";
+    const rotating = createTokenInspector({
+      credentials: { ...SAMPLE, secondaryAppCertificate: SECONDARY },
+    });
+    const signedBy = (certificate: string) =>
+      RtcTokenBuilder.buildTokenWithUid(
+        SAMPLE.appId,
+        certificate,
+        "c",
+        7,
+        RtcRole.PUBLISHER,
+        60,
+        60,
+      );
+    expect(inspect(signedBy(SAMPLE.appCertificate), rotating)).toMatchObject({
+      signatureValid: true,
+      signedWith: "app-certificate",
+    });
+    expect(inspect(signedBy(SECONDARY), rotating)).toMatchObject({
+      signatureValid: true,
+      signedWith: "secondary-certificate",
+    });
+    expect(inspect(signedBy(OTHER_CERTIFICATE), rotating)).toMatchObject({
+      signatureValid: false,
+      signedWith: "neither",
+    });
+    // Without a secondary certificate, its tokens are not this service's.
+    expect(inspect(signedBy(SECONDARY))).toMatchObject({
+      signatureValid: false,
+      signedWith: "neither",
+    });
+  });
+
   it("says the signature is not valid once a signed byte is changed", () => {
     const token = mint({ kind: "chat", uid: "bob", expireSeconds: 60 });
     const content = inflateSync(Buffer.from(token.slice(3), "base64"));

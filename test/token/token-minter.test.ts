@@ -59,6 +59,31 @@ const chat = (over: Partial<Extract<TokenRequest, { kind: "chat" }>> = {}): Toke
   ...over,
 });
 
+const rtcRtm = (over: Partial<Extract<TokenRequest, { kind: "rtc_rtm" }>> = {}): TokenRequest => ({
+  kind: "rtc_rtm",
+  channel: "room-1",
+  uid: "alice",
+  role: "publisher",
+  expireSeconds: 600,
+  rtmUserId: "",
+  rtmExpireSeconds: 0,
+  ...over,
+});
+const agent = (over: Partial<Extract<TokenRequest, { kind: "agent" }>> = {}): TokenRequest => ({
+  kind: "agent",
+  agentKind: "conversational_ai",
+  rtcRtm: {
+    channel: "room-1",
+    uid: "1001",
+    role: "publisher",
+    expireSeconds: 600,
+    rtmUserId: "",
+    rtmExpireSeconds: 0,
+  },
+  ...over,
+});
+const lifetimes = { joinChannel: 0, publishAudio: 0, publishVideo: 0, publishData: 0 };
+
 describe("createTokenMinter()", () => {
   describe("reproduces agora-token's fixed vectors byte for byte", () => {
     it("RTC subscriber with a numeric uid", () => {
@@ -192,6 +217,68 @@ describe("createTokenMinter()", () => {
       ["a Chat uid with a space", chat({ uid: "a b" }), "uid", /0x20/],
       ["a 65-character Chat uid", chat({ uid: "a".repeat(65) }), "uid", /at most 64 characters/],
       ["Chat expire over 24 hours", chat({ expireSeconds: 100_000 }), "expire_seconds", /86400/],
+      [
+        "privileges longer than the token",
+        rtc({ privilegeExpireSeconds: 601 }),
+        "privilege_expire_seconds",
+        /at most the token's lifetime of 600 seconds/,
+      ],
+      [
+        "privileges longer than the default token",
+        rtc({ expireSeconds: 0, privilegeExpireSeconds: 3601 }),
+        "privilege_expire_seconds",
+        /lifetime of 3600 seconds/,
+      ],
+      [
+        "both privilege_expire_seconds and privilege_expiry",
+        rtc({ privilegeExpireSeconds: 60, privilegeExpiry: lifetimes }),
+        "privilege_expiry",
+        /not be set together with privilege_expire_seconds/,
+      ],
+      [
+        "one privilege longer than the token",
+        rtc({ privilegeExpiry: { ...lifetimes, publishData: 900 } }),
+        "privilege_expiry.publish_data_stream_seconds",
+        /at most the token's lifetime of 600 seconds/,
+      ],
+      [
+        "a publish lifetime for a subscriber",
+        rtc({ role: "subscriber", privilegeExpiry: { ...lifetimes, publishAudio: 60 } }),
+        "privilege_expiry.publish_audio_seconds",
+        /must be 0 for a subscriber/,
+      ],
+      ["an rtc_rtm without a role", rtcRtm({ role: undefined }), "role", /publisher or subscriber/],
+      ['rtc_rtm uid "0" without an RTM user', rtcRtm({ uid: "0" }), "rtm_user_id", /is required/],
+      ['rtc_rtm RTM user "0"', rtcRtm({ rtmUserId: "0" }), "rtm_user_id", /"0" is not a user/],
+      [
+        "an rtc_rtm uid that cannot be the RTM user",
+        rtcRtm({ uid: " alice" }),
+        "uid",
+        /as the RTM user \(rtm_user_id is empty\) must not start with a space/,
+      ],
+      [
+        "an RTM login longer than the token",
+        rtcRtm({ rtmExpireSeconds: 601 }),
+        "rtm_expire_seconds",
+        /at most the token's lifetime/,
+      ],
+      ["an agent without a kind", agent({ agentKind: undefined }), "kind", /is required/],
+      ["an agent without its identity", agent({ rtcRtm: undefined }), "rtc_rtm", /is required/],
+      [
+        "an agent with a bad channel",
+        agent({
+          rtcRtm: {
+            channel: "",
+            uid: "7",
+            role: "publisher",
+            expireSeconds: 0,
+            rtmUserId: "",
+            rtmExpireSeconds: 0,
+          },
+        }),
+        "rtc_rtm.channel",
+        /is required/,
+      ],
     ];
     it.each(cases)("%s", (_name, request, field, rule) => {
       const violation = violationOf(request);
@@ -201,6 +288,36 @@ describe("createTokenMinter()", () => {
       // gRPC clients decode these characters inconsistently, so messages never contain them.
       expect(violation.rule).not.toMatch(/[;/?:@&=+$,#]/);
     });
+  });
+
+  it("never writes a privilege lifetime of 0: each one is resolved to the token's", () => {
+    const minted = mintOk(
+      rtcRtm({
+        role: "subscriber",
+        expireSeconds: 0,
+        privilegeExpiry: lifetimes,
+        rtmUserId: "bob",
+      }),
+    );
+    expect(decodeToken(minted.token).services).toEqual([
+      { type: 1, channel: "room-1", uid: "alice", privileges: { 1: 3600 } },
+      { type: 2, userId: "bob", privileges: { 1: 3600 } },
+    ]);
+    expect(minted.privilegesExpireAt).toBe(minted.expiresAt);
+  });
+
+  it("adds the agent's service without privileges after RTC and RTM", () => {
+    for (const [agentKind, type] of [
+      ["conversational_ai", 9],
+      ["speech_to_text", 10],
+    ] as const) {
+      const minted = mintOk(agent({ agentKind }));
+      expect(decodeToken(minted.token).services).toEqual([
+        { type: 1, channel: "room-1", uid: "1001", privileges: privilegesFor([1, 2, 3, 4], 600) },
+        { type: 2, userId: "1001", privileges: { 1: 600 } },
+        { type, privileges: {} },
+      ]);
+    }
   });
 
   it("refuses to start with credentials agora-token would silently not sign with", () => {

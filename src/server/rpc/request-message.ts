@@ -45,7 +45,7 @@ export function decodeRequestMessage<Desc extends DescMessage>(
     value = JSON.parse(text) as JsonValue;
     const duplicate = findDuplicateKey(text);
     if (duplicate !== undefined) {
-      return { kind: "invalid", reason: `the request repeats the key ${quoted(duplicate)}` };
+      return { kind: "invalid", reason: `the request repeats the key ${quoted(duplicate[1])}` };
     }
   } catch {
     return { kind: "invalid", reason: "request must be one JSON document in UTF-8" };

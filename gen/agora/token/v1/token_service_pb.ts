@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file agora/token/v1/token_service.proto.
  */
 export const file_agora_token_v1_token_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJhZ29yYS90b2tlbi92MS90b2tlbl9zZXJ2aWNlLnByb3RvEg5hZ29yYS50b2tlbi52MSKuAQoPR2V0VG9rZW5SZXF1ZXN0Ei4KA3J0YxgBIAEoCzIfLmFnb3JhLnRva2VuLnYxLlJ0Y1Rva2VuUmVxdWVzdEgAEi4KA3J0bRgCIAEoCzIfLmFnb3JhLnRva2VuLnYxLlJ0bVRva2VuUmVxdWVzdEgAEjAKBGNoYXQYAyABKAsyIC5hZ29yYS50b2tlbi52MS5DaGF0VG9rZW5SZXF1ZXN0SABCCQoHcmVxdWVzdCJuCg9SdGNUb2tlblJlcXVlc3QSDwoHY2hhbm5lbBgBIAEoCRILCgN1aWQYAiABKAkSJQoEcm9sZRgDIAEoDjIXLmFnb3JhLnRva2VuLnYxLlJ0Y1JvbGUSFgoOZXhwaXJlX3NlY29uZHMYBCABKA0iRwoPUnRtVG9rZW5SZXF1ZXN0EgsKA3VpZBgBIAEoCRIPCgdjaGFubmVsGAIgASgJEhYKDmV4cGlyZV9zZWNvbmRzGAMgASgNIjcKEENoYXRUb2tlblJlcXVlc3QSCwoDdWlkGAEgASgJEhYKDmV4cGlyZV9zZWNvbmRzGAIgASgNIlEKEEdldFRva2VuUmVzcG9uc2USDQoFdG9rZW4YASABKAkSLgoKZXhwaXJlc19hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiJAoTSW5zcGVjdFRva2VuUmVxdWVzdBINCgV0b2tlbhgBIAEoCSK+AgoUSW5zcGVjdFRva2VuUmVzcG9uc2USDgoGYXBwX2lkGAEgASgJEhYKDmFwcF9pZF9tYXRjaGVzGAIgASgIEi0KCWlzc3VlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHZXhwaXJlZBgFIAEoCBIXCg9zaWduYXR1cmVfdmFsaWQYBiABKAgSMgoIc2VydmljZXMYByADKAsyIC5hZ29yYS50b2tlbi52MS5JbnNwZWN0ZWRTZXJ2aWNlEhYKDmV4cGlyZV9zZWNvbmRzGAggASgNEgwKBHNhbHQYCSABKA0SGwoTc2VydmljZXNfaW5jb21wbGV0ZRgKIAEoCCKkAQoQSW5zcGVjdGVkU2VydmljZRIpCgRraW5kGAEgASgOMhsuYWdvcmEudG9rZW4udjEuU2VydmljZUtpbmQSDwoHY2hhbm5lbBgCIAEoCRILCgN1aWQYAyABKAkSDwoHdXNlcl9pZBgEIAEoCRI2Cgpwcml2aWxlZ2VzGAUgAygLMiIuYWdvcmEudG9rZW4udjEuSW5zcGVjdGVkUHJpdmlsZWdlInYKEkluc3BlY3RlZFByaXZpbGVnZRIMCgRuYW1lGAEgASgJEgoKAmlkGAIgASgNEi4KCmV4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmV4cGlyZV9zZWNvbmRzGAQgASgNKlQKB1J0Y1JvbGUSGAoUUlRDX1JPTEVfVU5TUEVDSUZJRUQQABIWChJSVENfUk9MRV9QVUJMSVNIRVIQARIXChNSVENfUk9MRV9TVUJTQ1JJQkVSEAIqlgIKC1NlcnZpY2VLaW5kEhwKGFNFUlZJQ0VfS0lORF9VTlNQRUNJRklFRBAAEhQKEFNFUlZJQ0VfS0lORF9SVEMQARIUChBTRVJWSUNFX0tJTkRfUlRNEAISGgoWU0VSVklDRV9LSU5EX1NUUkVBTUlORxADEhQKEFNFUlZJQ0VfS0lORF9GUEEQBBIVChFTRVJWSUNFX0tJTkRfQ0hBVBAFEhUKEVNFUlZJQ0VfS0lORF9GQ0ROEAYSFgoSU0VSVklDRV9LSU5EX0FQQUFTEAcSFQoRU0VSVklDRV9LSU5EX1JUTTIQCBIYChRTRVJWSUNFX0tJTkRfQ09OVk9BSRAJEhQKEFNFUlZJQ0VfS0lORF9TVFQQCjK4AQoMVG9rZW5TZXJ2aWNlEk0KCEdldFRva2VuEh8uYWdvcmEudG9rZW4udjEuR2V0VG9rZW5SZXF1ZXN0GiAuYWdvcmEudG9rZW4udjEuR2V0VG9rZW5SZXNwb25zZRJZCgxJbnNwZWN0VG9rZW4SIy5hZ29yYS50b2tlbi52MS5JbnNwZWN0VG9rZW5SZXF1ZXN0GiQuYWdvcmEudG9rZW4udjEuSW5zcGVjdFRva2VuUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiJhZ29yYS90b2tlbi92MS90b2tlbl9zZXJ2aWNlLnByb3RvEg5hZ29yYS50b2tlbi52MSKZAgoPR2V0VG9rZW5SZXF1ZXN0Ei4KA3J0YxgBIAEoCzIfLmFnb3JhLnRva2VuLnYxLlJ0Y1Rva2VuUmVxdWVzdEgAEi4KA3J0bRgCIAEoCzIfLmFnb3JhLnRva2VuLnYxLlJ0bVRva2VuUmVxdWVzdEgAEjAKBGNoYXQYAyABKAsyIC5hZ29yYS50b2tlbi52MS5DaGF0VG9rZW5SZXF1ZXN0SAASNQoHcnRjX3J0bRgEIAEoCzIiLmFnb3JhLnRva2VuLnYxLlJ0Y1J0bVRva2VuUmVxdWVzdEgAEjIKBWFnZW50GAUgASgLMiEuYWdvcmEudG9rZW4udjEuQWdlbnRUb2tlblJlcXVlc3RIAEIJCgdyZXF1ZXN0IpUBChJSdGNQcml2aWxlZ2VFeHBpcnkSHAoUam9pbl9jaGFubmVsX3NlY29uZHMYASABKA0SHQoVcHVibGlzaF9hdWRpb19zZWNvbmRzGAIgASgNEh0KFXB1Ymxpc2hfdmlkZW9fc2Vjb25kcxgDIAEoDRIjChtwdWJsaXNoX2RhdGFfc3RyZWFtX3NlY29uZHMYBCABKA0izgEKD1J0Y1Rva2VuUmVxdWVzdBIPCgdjaGFubmVsGAEgASgJEgsKA3VpZBgCIAEoCRIlCgRyb2xlGAMgASgOMhcuYWdvcmEudG9rZW4udjEuUnRjUm9sZRIWCg5leHBpcmVfc2Vjb25kcxgEIAEoDRIgChhwcml2aWxlZ2VfZXhwaXJlX3NlY29uZHMYBSABKA0SPAoQcHJpdmlsZWdlX2V4cGlyeRgGIAEoCzIiLmFnb3JhLnRva2VuLnYxLlJ0Y1ByaXZpbGVnZUV4cGlyeSKCAgoSUnRjUnRtVG9rZW5SZXF1ZXN0Eg8KB2NoYW5uZWwYASABKAkSCwoDdWlkGAIgASgJEiUKBHJvbGUYAyABKA4yFy5hZ29yYS50b2tlbi52MS5SdGNSb2xlEhYKDmV4cGlyZV9zZWNvbmRzGAQgASgNEiAKGHByaXZpbGVnZV9leHBpcmVfc2Vjb25kcxgFIAEoDRI8ChBwcml2aWxlZ2VfZXhwaXJ5GAYgASgLMiIuYWdvcmEudG9rZW4udjEuUnRjUHJpdmlsZWdlRXhwaXJ5EhMKC3J0bV91c2VyX2lkGAcgASgJEhoKEnJ0bV9leHBpcmVfc2Vjb25kcxgIIAEoDSJxChFBZ2VudFRva2VuUmVxdWVzdBInCgRraW5kGAEgASgOMhkuYWdvcmEudG9rZW4udjEuQWdlbnRLaW5kEjMKB3J0Y19ydG0YAiABKAsyIi5hZ29yYS50b2tlbi52MS5SdGNSdG1Ub2tlblJlcXVlc3QiRwoPUnRtVG9rZW5SZXF1ZXN0EgsKA3VpZBgBIAEoCRIPCgdjaGFubmVsGAIgASgJEhYKDmV4cGlyZV9zZWNvbmRzGAMgASgNIjcKEENoYXRUb2tlblJlcXVlc3QSCwoDdWlkGAEgASgJEhYKDmV4cGlyZV9zZWNvbmRzGAIgASgNIosBChBHZXRUb2tlblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEi4KCmV4cGlyZXNfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjgKFHByaXZpbGVnZXNfZXhwaXJlX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIkChNJbnNwZWN0VG9rZW5SZXF1ZXN0Eg0KBXRva2VuGAEgASgJIu8CChRJbnNwZWN0VG9rZW5SZXNwb25zZRIOCgZhcHBfaWQYASABKAkSFgoOYXBwX2lkX21hdGNoZXMYAiABKAgSLQoJaXNzdWVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdleHBpcmVkGAUgASgIEhcKD3NpZ25hdHVyZV92YWxpZBgGIAEoCBIyCghzZXJ2aWNlcxgHIAMoCzIgLmFnb3JhLnRva2VuLnYxLkluc3BlY3RlZFNlcnZpY2USFgoOZXhwaXJlX3NlY29uZHMYCCABKA0SDAoEc2FsdBgJIAEoDRIbChNzZXJ2aWNlc19pbmNvbXBsZXRlGAogASgIEi8KC3NpZ25lZF93aXRoGAsgASgOMhouYWdvcmEudG9rZW4udjEuU2lnbmVkV2l0aCKkAQoQSW5zcGVjdGVkU2VydmljZRIpCgRraW5kGAEgASgOMhsuYWdvcmEudG9rZW4udjEuU2VydmljZUtpbmQSDwoHY2hhbm5lbBgCIAEoCRILCgN1aWQYAyABKAkSDwoHdXNlcl9pZBgEIAEoCRI2Cgpwcml2aWxlZ2VzGAUgAygLMiIuYWdvcmEudG9rZW4udjEuSW5zcGVjdGVkUHJpdmlsZWdlInYKEkluc3BlY3RlZFByaXZpbGVnZRIMCgRuYW1lGAEgASgJEgoKAmlkGAIgASgNEi4KCmV4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDmV4cGlyZV9zZWNvbmRzGAQgASgNKlQKB1J0Y1JvbGUSGAoUUlRDX1JPTEVfVU5TUEVDSUZJRUQQABIWChJSVENfUk9MRV9QVUJMSVNIRVIQARIXChNSVENfUk9MRV9TVUJTQ1JJQkVSEAIqaAoJQWdlbnRLaW5kEhoKFkFHRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIgChxBR0VOVF9LSU5EX0NPTlZFUlNBVElPTkFMX0FJEAESHQoZQUdFTlRfS0lORF9TUEVFQ0hfVE9fVEVYVBACKnEKClNpZ25lZFdpdGgSGwoXU0lHTkVEX1dJVEhfVU5TUEVDSUZJRUQQABIfChtTSUdORURfV0lUSF9BUFBfQ0VSVElGSUNBVEUQARIlCiFTSUdORURfV0lUSF9TRUNPTkRBUllfQ0VSVElGSUNBVEUQAiqWAgoLU2VydmljZUtpbmQSHAoYU0VSVklDRV9LSU5EX1VOU1BFQ0lGSUVEEAASFAoQU0VSVklDRV9LSU5EX1JUQxABEhQKEFNFUlZJQ0VfS0lORF9SVE0QAhIaChZTRVJWSUNFX0tJTkRfU1RSRUFNSU5HEAMSFAoQU0VSVklDRV9LSU5EX0ZQQRAEEhUKEVNFUlZJQ0VfS0lORF9DSEFUEAUSFQoRU0VSVklDRV9LSU5EX0ZDRE4QBhIWChJTRVJWSUNFX0tJTkRfQVBBQVMQBxIVChFTRVJWSUNFX0tJTkRfUlRNMhAIEhgKFFNFUlZJQ0VfS0lORF9DT05WT0FJEAkSFAoQU0VSVklDRV9LSU5EX1NUVBAKMrgBCgxUb2tlblNlcnZpY2USTQoIR2V0VG9rZW4SHy5hZ29yYS50b2tlbi52MS5HZXRUb2tlblJlcXVlc3QaIC5hZ29yYS50b2tlbi52MS5HZXRUb2tlblJlc3BvbnNlElkKDEluc3BlY3RUb2tlbhIjLmFnb3JhLnRva2VuLnYxLkluc3BlY3RUb2tlblJlcXVlc3QaJC5hZ29yYS50b2tlbi52MS5JbnNwZWN0VG9rZW5SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * GetTokenRequest names exactly one kind of token. A request with none of the
@@ -50,6 +50,22 @@ export type GetTokenRequest = Message<"agora.token.v1.GetTokenRequest"> & {
      */
     value: ChatTokenRequest;
     case: "chat";
+  } | {
+    /**
+     * One token for RTC and RTM (agora-token's buildTokenWithRtm2).
+     *
+     * @generated from field: agora.token.v1.RtcRtmTokenRequest rtc_rtm = 4;
+     */
+    value: RtcRtmTokenRequest;
+    case: "rtcRtm";
+  } | {
+    /**
+     * An AI agent's token: RTC + RTM + the agent's service.
+     *
+     * @generated from field: agora.token.v1.AgentTokenRequest agent = 5;
+     */
+    value: AgentTokenRequest;
+    case: "agent";
   } | { case: undefined; value?: undefined };
 };
 
@@ -59,6 +75,53 @@ export type GetTokenRequest = Message<"agora.token.v1.GetTokenRequest"> & {
  */
 export const GetTokenRequestSchema: GenMessage<GetTokenRequest> = /*@__PURE__*/
   messageDesc(file_agora_token_v1_token_service, 0);
+
+/**
+ * RtcPrivilegeExpiry gives each RTC privilege its own lifetime, in seconds
+ * from the issue time. 0 (or unset) means as long as the token; otherwise 1 up
+ * to the token's lifetime. An app hears onTokenPrivilegeWillExpire 30 seconds
+ * before the earliest of them.
+ *
+ * @generated from message agora.token.v1.RtcPrivilegeExpiry
+ */
+export type RtcPrivilegeExpiry = Message<"agora.token.v1.RtcPrivilegeExpiry"> & {
+  /**
+   * Lifetime of the join channel privilege.
+   *
+   * @generated from field: uint32 join_channel_seconds = 1;
+   */
+  joinChannelSeconds: number;
+
+  /**
+   * Lifetime of the publish audio privilege. Must be 0 for a subscriber, who
+   * has no publish privilege.
+   *
+   * @generated from field: uint32 publish_audio_seconds = 2;
+   */
+  publishAudioSeconds: number;
+
+  /**
+   * Lifetime of the publish video privilege. Must be 0 for a subscriber.
+   *
+   * @generated from field: uint32 publish_video_seconds = 3;
+   */
+  publishVideoSeconds: number;
+
+  /**
+   * Lifetime of the publish data stream privilege. Must be 0 for a
+   * subscriber.
+   *
+   * @generated from field: uint32 publish_data_stream_seconds = 4;
+   */
+  publishDataStreamSeconds: number;
+};
+
+/**
+ * Describes the message agora.token.v1.RtcPrivilegeExpiry.
+ * Use `create(RtcPrivilegeExpirySchema)` to create a new message.
+ */
+export const RtcPrivilegeExpirySchema: GenMessage<RtcPrivilegeExpiry> = /*@__PURE__*/
+  messageDesc(file_agora_token_v1_token_service, 1);
 
 /**
  * RtcTokenRequest asks for an RTC token (AccessToken2 service type 1).
@@ -93,12 +156,32 @@ export type RtcTokenRequest = Message<"agora.token.v1.RtcTokenRequest"> & {
   role: RtcRole;
 
   /**
-   * Lifetime of the token and of every privilege in it, in seconds.
-   * 0 (or unset) means 3600. Otherwise 1 to 86400 (24 hours).
+   * Lifetime of the token, in seconds. 0 (or unset) means 3600. Otherwise 1
+   * to 86400 (24 hours). Each privilege lasts as long unless
+   * privilege_expire_seconds or privilege_expiry says otherwise.
    *
    * @generated from field: uint32 expire_seconds = 4;
    */
   expireSeconds: number;
+
+  /**
+   * Lifetime of every RTC privilege, in seconds from the issue time. 0 (or
+   * unset) means as long as the token; otherwise 1 up to the token's
+   * lifetime. Not together with privilege_expiry.
+   *
+   * @generated from field: uint32 privilege_expire_seconds = 5;
+   */
+  privilegeExpireSeconds: number;
+
+  /**
+   * Each privilege's lifetime on its own. A publisher's token then carries
+   * all four privileges with these lifetimes; a subscriber's carries join
+   * channel only, so its publish fields must be 0. Not together with a
+   * non-zero privilege_expire_seconds.
+   *
+   * @generated from field: agora.token.v1.RtcPrivilegeExpiry privilege_expiry = 6;
+   */
+  privilegeExpiry?: RtcPrivilegeExpiry | undefined;
 };
 
 /**
@@ -106,7 +189,115 @@ export type RtcTokenRequest = Message<"agora.token.v1.RtcTokenRequest"> & {
  * Use `create(RtcTokenRequestSchema)` to create a new message.
  */
 export const RtcTokenRequestSchema: GenMessage<RtcTokenRequest> = /*@__PURE__*/
-  messageDesc(file_agora_token_v1_token_service, 1);
+  messageDesc(file_agora_token_v1_token_service, 2);
+
+/**
+ * RtcRtmTokenRequest asks for one token that carries an RTC service (type 1)
+ * and an RTM service (type 2) with the login privilege, as agora-token's
+ * buildTokenWithRtm2 builds it.
+ *
+ * @generated from message agora.token.v1.RtcRtmTokenRequest
+ */
+export type RtcRtmTokenRequest = Message<"agora.token.v1.RtcRtmTokenRequest"> & {
+  /**
+   * The RTC channel. Required, with the rules of RtcTokenRequest.channel.
+   *
+   * @generated from field: string channel = 1;
+   */
+  channel: string;
+
+  /**
+   * The RTC uid or user account, with the rules of RtcTokenRequest.uid. "0"
+   * means any RTC user, and then rtm_user_id is required.
+   *
+   * @generated from field: string uid = 2;
+   */
+  uid: string;
+
+  /**
+   * The RTC role. Required: RTC_ROLE_UNSPECIFIED is rejected.
+   *
+   * @generated from field: agora.token.v1.RtcRole role = 3;
+   */
+  role: RtcRole;
+
+  /**
+   * Lifetime of the token, in seconds. 0 (or unset) means 3600. Otherwise 1
+   * to 86400 (24 hours).
+   *
+   * @generated from field: uint32 expire_seconds = 4;
+   */
+  expireSeconds: number;
+
+  /**
+   * Lifetime of every RTC privilege, as in RtcTokenRequest.
+   *
+   * @generated from field: uint32 privilege_expire_seconds = 5;
+   */
+  privilegeExpireSeconds: number;
+
+  /**
+   * Each RTC privilege's lifetime on its own, as in RtcTokenRequest.
+   *
+   * @generated from field: agora.token.v1.RtcPrivilegeExpiry privilege_expiry = 6;
+   */
+  privilegeExpiry?: RtcPrivilegeExpiry | undefined;
+
+  /**
+   * The RTM user id, with the rules of RtmTokenRequest.uid. Empty means the
+   * same as uid.
+   *
+   * @generated from field: string rtm_user_id = 7;
+   */
+  rtmUserId: string;
+
+  /**
+   * Lifetime of the RTM login privilege, in seconds from the issue time. 0
+   * (or unset) means as long as the token; otherwise 1 up to the token's
+   * lifetime.
+   *
+   * @generated from field: uint32 rtm_expire_seconds = 8;
+   */
+  rtmExpireSeconds: number;
+};
+
+/**
+ * Describes the message agora.token.v1.RtcRtmTokenRequest.
+ * Use `create(RtcRtmTokenRequestSchema)` to create a new message.
+ */
+export const RtcRtmTokenRequestSchema: GenMessage<RtcRtmTokenRequest> = /*@__PURE__*/
+  messageDesc(file_agora_token_v1_token_service, 3);
+
+/**
+ * AgentTokenRequest asks for the token an AI agent joins with: the agent's RTC
+ * and RTM identity plus the service of its engine. For a Conversational AI
+ * agent, mint it for agent_rtc_uid and pass it as properties.token.
+ *
+ * @generated from message agora.token.v1.AgentTokenRequest
+ */
+export type AgentTokenRequest = Message<"agora.token.v1.AgentTokenRequest"> & {
+  /**
+   * The engine. Required: AGENT_KIND_UNSPECIFIED is rejected.
+   *
+   * @generated from field: agora.token.v1.AgentKind kind = 1;
+   */
+  kind: AgentKind;
+
+  /**
+   * The agent's RTC + RTM identity and lifetimes. Required, with the rules
+   * of RtcRtmTokenRequest.
+   *
+   * @generated from field: agora.token.v1.RtcRtmTokenRequest rtc_rtm = 2;
+   */
+  rtcRtm?: RtcRtmTokenRequest | undefined;
+};
+
+/**
+ * Describes the message agora.token.v1.AgentTokenRequest.
+ * Use `create(AgentTokenRequestSchema)` to create a new message.
+ */
+export const AgentTokenRequestSchema: GenMessage<AgentTokenRequest> = /*@__PURE__*/
+  messageDesc(file_agora_token_v1_token_service, 4);
 
 /**
  * RtmTokenRequest asks for an RTM token (AccessToken2 service type 2) with the
@@ -147,7 +338,7 @@ export type RtmTokenRequest = Message<"agora.token.v1.RtmTokenRequest"> & {
  * Use `create(RtmTokenRequestSchema)` to create a new message.
  */
 export const RtmTokenRequestSchema: GenMessage<RtmTokenRequest> = /*@__PURE__*/
-  messageDesc(file_agora_token_v1_token_service, 2);
+  messageDesc(file_agora_token_v1_token_service, 5);
 
 /**
  * ChatTokenRequest asks for an Agora Chat token (AccessToken2 service type 5).
@@ -178,7 +369,7 @@ export type ChatTokenRequest = Message<"agora.token.v1.ChatTokenRequest"> & {
  * Use `create(ChatTokenRequestSchema)` to create a new message.
  */
 export const ChatTokenRequestSchema: GenMessage<ChatTokenRequest> = /*@__PURE__*/
-  messageDesc(file_agora_token_v1_token_service, 3);
+  messageDesc(file_agora_token_v1_token_service, 6);
 
 /**
  * GetTokenResponse carries the minted token.
@@ -194,12 +385,20 @@ export type GetTokenResponse = Message<"agora.token.v1.GetTokenResponse"> & {
   token: string;
 
   /**
-   * When the token and all its privileges expire: issue time + expire seconds,
-   * to the second.
+   * When the token expires: issue time + expire seconds, to the second.
    *
    * @generated from field: google.protobuf.Timestamp expires_at = 2;
    */
   expiresAt?: Timestamp | undefined;
+
+  /**
+   * The earliest time any privilege in the token expires: when the app should
+   * have renewed (onTokenPrivilegeWillExpire fires 30 seconds before it).
+   * Equal to expires_at when every privilege lasts as long as the token.
+   *
+   * @generated from field: google.protobuf.Timestamp privileges_expire_at = 3;
+   */
+  privilegesExpireAt?: Timestamp | undefined;
 };
 
 /**
@@ -207,7 +406,7 @@ export type GetTokenResponse = Message<"agora.token.v1.GetTokenResponse"> & {
  * Use `create(GetTokenResponseSchema)` to create a new message.
  */
 export const GetTokenResponseSchema: GenMessage<GetTokenResponse> = /*@__PURE__*/
-  messageDesc(file_agora_token_v1_token_service, 4);
+  messageDesc(file_agora_token_v1_token_service, 7);
 
 /**
  * InspectTokenRequest carries the token to read.
@@ -229,7 +428,7 @@ export type InspectTokenRequest = Message<"agora.token.v1.InspectTokenRequest"> 
  * Use `create(InspectTokenRequestSchema)` to create a new message.
  */
 export const InspectTokenRequestSchema: GenMessage<InspectTokenRequest> = /*@__PURE__*/
-  messageDesc(file_agora_token_v1_token_service, 5);
+  messageDesc(file_agora_token_v1_token_service, 8);
 
 /**
  * InspectTokenResponse is what a token says, checked against this service's
@@ -274,9 +473,10 @@ export type InspectTokenResponse = Message<"agora.token.v1.InspectTokenResponse"
   expired: boolean;
 
   /**
-   * True when the signature verifies with this service's App Certificate.
-   * False for a token signed with another certificate or altered after
-   * signing.
+   * True when the signature verifies with this service's App Certificate or,
+   * when one is configured, its secondary certificate (signed_with says
+   * which). False for a token signed with another certificate or altered
+   * after signing.
    *
    * @generated from field: bool signature_valid = 6;
    */
@@ -311,6 +511,13 @@ export type InspectTokenResponse = Message<"agora.token.v1.InspectTokenResponse"
    * @generated from field: bool services_incomplete = 10;
    */
   servicesIncomplete: boolean;
+
+  /**
+   * Which of this service's certificates the signature verifies with.
+   *
+   * @generated from field: agora.token.v1.SignedWith signed_with = 11;
+   */
+  signedWith: SignedWith;
 };
 
 /**
@@ -318,7 +525,7 @@ export type InspectTokenResponse = Message<"agora.token.v1.InspectTokenResponse"
  * Use `create(InspectTokenResponseSchema)` to create a new message.
  */
 export const InspectTokenResponseSchema: GenMessage<InspectTokenResponse> = /*@__PURE__*/
-  messageDesc(file_agora_token_v1_token_service, 6);
+  messageDesc(file_agora_token_v1_token_service, 9);
 
 /**
  * InspectedService is one service of a token with its privileges.
@@ -368,7 +575,7 @@ export type InspectedService = Message<"agora.token.v1.InspectedService"> & {
  * Use `create(InspectedServiceSchema)` to create a new message.
  */
 export const InspectedServiceSchema: GenMessage<InspectedService> = /*@__PURE__*/
-  messageDesc(file_agora_token_v1_token_service, 7);
+  messageDesc(file_agora_token_v1_token_service, 10);
 
 /**
  * InspectedPrivilege is one privilege with its own expiry.
@@ -412,7 +619,7 @@ export type InspectedPrivilege = Message<"agora.token.v1.InspectedPrivilege"> & 
  * Use `create(InspectedPrivilegeSchema)` to create a new message.
  */
 export const InspectedPrivilegeSchema: GenMessage<InspectedPrivilege> = /*@__PURE__*/
-  messageDesc(file_agora_token_v1_token_service, 8);
+  messageDesc(file_agora_token_v1_token_service, 11);
 
 /**
  * RtcRole decides which RTC privileges the token grants.
@@ -448,6 +655,77 @@ export enum RtcRole {
  */
 export const RtcRoleSchema: GenEnum<RtcRole> = /*@__PURE__*/
   enumDesc(file_agora_token_v1_token_service, 0);
+
+/**
+ * AgentKind names the Agora AI engine an agent's token is for.
+ *
+ * @generated from enum agora.token.v1.AgentKind
+ */
+export enum AgentKind {
+  /**
+   * Not a valid kind: a request must choose one.
+   *
+   * @generated from enum value: AGENT_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Conversational AI: adds service type 9 (agora-token's
+   * ConvoAITokenBuilder).
+   *
+   * @generated from enum value: AGENT_KIND_CONVERSATIONAL_AI = 1;
+   */
+  CONVERSATIONAL_AI = 1,
+
+  /**
+   * Speech to text: adds service type 10 (agora-token's SttTokenBuilder).
+   *
+   * @generated from enum value: AGENT_KIND_SPEECH_TO_TEXT = 2;
+   */
+  SPEECH_TO_TEXT = 2,
+}
+
+/**
+ * Describes the enum agora.token.v1.AgentKind.
+ */
+export const AgentKindSchema: GenEnum<AgentKind> = /*@__PURE__*/
+  enumDesc(file_agora_token_v1_token_service, 1);
+
+/**
+ * SignedWith says which certificate signed a token. An AccessToken2 token does
+ * not say so itself: the service tries each certificate it has.
+ *
+ * @generated from enum agora.token.v1.SignedWith
+ */
+export enum SignedWith {
+  /**
+   * Neither certificate verifies the signature.
+   *
+   * @generated from enum value: SIGNED_WITH_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The App Certificate this service signs with (APP_CERTIFICATE).
+   *
+   * @generated from enum value: SIGNED_WITH_APP_CERTIFICATE = 1;
+   */
+  APP_CERTIFICATE = 1,
+
+  /**
+   * The secondary certificate (APP_CERTIFICATE_SECONDARY), accepted during a
+   * certificate rotation.
+   *
+   * @generated from enum value: SIGNED_WITH_SECONDARY_CERTIFICATE = 2;
+   */
+  SECONDARY_CERTIFICATE = 2,
+}
+
+/**
+ * Describes the enum agora.token.v1.SignedWith.
+ */
+export const SignedWithSchema: GenEnum<SignedWith> = /*@__PURE__*/
+  enumDesc(file_agora_token_v1_token_service, 2);
 
 /**
  * ServiceKind is an AccessToken2 service type; the numbers are Agora's.
@@ -539,7 +817,7 @@ export enum ServiceKind {
  * Describes the enum agora.token.v1.ServiceKind.
  */
 export const ServiceKindSchema: GenEnum<ServiceKind> = /*@__PURE__*/
-  enumDesc(file_agora_token_v1_token_service, 1);
+  enumDesc(file_agora_token_v1_token_service, 3);
 
 /**
  * TokenService mints Agora AccessToken2 ("007...") tokens signed with the App
@@ -555,7 +833,8 @@ export const ServiceKindSchema: GenEnum<ServiceKind> = /*@__PURE__*/
  */
 export const TokenService: GenService<{
   /**
-   * GetToken mints one token for the RTC, RTM or Chat request it is given.
+   * GetToken mints one token for the RTC, RTM, Chat, RTC + RTM or AI agent
+   * request it is given.
    *
    * @generated from rpc agora.token.v1.TokenService.GetToken
    */
