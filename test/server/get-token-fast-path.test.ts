@@ -241,7 +241,7 @@ const cases: Case[] = [
     "JSON, no token kind",
     "{}",
     {},
-    invalidArgument("request must set one of rtc or rtm or chat"),
+    invalidArgument("request must set one of rtc or rtm or chat or rtc_rtm or agent"),
   ),
   grpc("binary", framedRtc, {}, { ok: true }),
   grpc("+proto", framedRtc, { "content-type": "application/grpc+proto" }, { ok: true }),
@@ -255,7 +255,7 @@ const cases: Case[] = [
     "empty message",
     envelope(0, new Uint8Array()),
     {},
-    invalidArgument("request must set one of rtc or rtm or chat"),
+    invalidArgument("request must set one of rtc or rtm or chat or rtc_rtm or agent"),
   ),
   grpc(
     "asking for compressed answers",
@@ -509,25 +509,27 @@ const cases: Case[] = [
     "an unknown field",
     '{"chat":{},"foo":1}',
     {},
-    invalidArgument('request has no field "foo" (its fields are rtc rtm chat)'),
+    invalidArgument('request has no field "foo" (its fields are rtc rtm chat rtc_rtm agent)'),
   ),
   grpc(
     "+json, an unknown field",
     envelope(0, utf8('{"chat":{},"foo":1}')),
     { "content-type": "application/grpc+json" },
-    invalidArgument('request has no field "foo" (its fields are rtc rtm chat)'),
+    invalidArgument('request has no field "foo" (its fields are rtc rtm chat rtc_rtm agent)'),
   ),
   grpcWeb(
     "+json, an unknown field",
     envelope(0, utf8('{"chat":{},"foo":1}')),
     { "content-type": "application/grpc-web+json" },
-    invalidArgument('request has no field "foo" (its fields are rtc rtm chat)'),
+    invalidArgument('request has no field "foo" (its fields are rtc rtm chat rtc_rtm agent)'),
   ),
   connect(
     "an unknown nested field",
     '{"rtc":{"channel":"c","uid":"u","role":1,"expire":60}}',
     {},
-    invalidArgument('rtc has no field "expire" (its fields are channel uid role expire_seconds)'),
+    invalidArgument(
+      'rtc has no field "expire" (its fields are channel uid role expire_seconds privilege_expire_seconds privilege_expiry)',
+    ),
   ),
   connect(
     "a legacy flat body",
@@ -573,7 +575,9 @@ const cases: Case[] = [
     "two members of the oneof",
     '{"chat":{},"rtm":{"uid":"a"}}',
     {},
-    invalidArgument("request must set only one of rtc or rtm or chat (it sets chat and rtm)"),
+    invalidArgument(
+      "request must set only one of rtc or rtm or chat or rtc_rtm or agent (it sets chat and rtm)",
+    ),
   ),
   connect("an array", "[]", {}, invalidArgument("request must be a JSON object")),
   connect("a nested array", '{"rtc":[]}', {}, invalidArgument("rtc must be a JSON object")),
@@ -606,7 +610,7 @@ const cases: Case[] = [
     '{"a:b/c":1}',
     {},
     invalidArgument(
-      "request has no field (a text with characters not shown here) (its fields are rtc rtm chat)",
+      "request has no field (a text with characters not shown here) (its fields are rtc rtm chat rtc_rtm agent)",
     ),
   ),
 ];

@@ -174,7 +174,8 @@ function unknownFieldProblem(desc: DescMessage, name: string, key: string): stri
   const fields = desc.fields.map((field) => field.name).join(" ");
   const problem = `${name} has no field ${quoted(key)} (its fields are ${fields})`;
   if (desc.typeName === GetTokenRequestSchema.typeName && legacyBodyKeys.has(key)) {
-    return `${problem}. This looks like a legacy flat body. Post it to the legacy getToken route or use rtc or rtm or chat here`;
+    const kinds = desc.oneofs.flatMap((oneof) => oneof.fields.map((field) => field.name));
+    return `${problem}. This looks like a legacy flat body. Post it to the legacy getToken route or send one of ${kinds.join(" or ")} here`;
   }
   return problem;
 }
