@@ -27,6 +27,7 @@ import {
 import { SAMPLE } from "./support/decode-token.js";
 import {
   envelope,
+  paddedMessage,
   postRawHttp1,
   postRawHttp2,
   type RawProtocol,
@@ -244,12 +245,7 @@ async function withinCpuBound<T>(send: () => Promise<T>): Promise<T> {
 }
 
 /** A GetTokenRequest for a Chat app token, padded with an unknown field to `size` bytes. */
-function paddedChatRequest(size: number): Buffer {
-  const chat = Buffer.from([0x1a, 0x00]);
-  const padding = size - chat.length - 4;
-  const length = [(padding & 0x7f) | 0x80, ((padding >> 7) & 0x7f) | 0x80, padding >> 14];
-  return Buffer.concat([chat, Buffer.from([0x7a, ...length]), Buffer.alloc(padding)]);
-}
+const paddedChatRequest = (size: number) => paddedMessage(Buffer.from([0x1a, 0x00]), size);
 
 /** Gzip members as a client sends them: whole, cut short, or garbage. */
 const gzipped = (message: Uint8Array) =>

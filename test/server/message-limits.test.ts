@@ -6,6 +6,7 @@ import { type AppServer, startApp } from "../support/app-server.js";
 import { allInspectClients, postInspectToken } from "../support/inspect-clients.js";
 import {
   envelope,
+  paddedMessage,
   type RawRequest,
   type RawResponse,
   rawRequest,
@@ -34,12 +35,7 @@ function send(request: RawRequest): Promise<RawResponse> {
 }
 
 /** A HealthCheckRequest of exactly `size` bytes: `service` "" and an unknown bytes field. */
-function healthCheckOfSize(size: number): Uint8Array {
-  // Field 15, wire type 2 (tag 0x7a), a 3-byte varint length, then the padding.
-  const padding = size - 4;
-  const length = [(padding & 0x7f) | 0x80, ((padding >> 7) & 0x7f) | 0x80, padding >> 14];
-  return Buffer.concat([Buffer.from([0x7a, ...length]), Buffer.alloc(padding)]);
-}
+const healthCheckOfSize = (size: number) => paddedMessage(new Uint8Array(), size);
 
 /**
  * Every enveloped way to call a health method: gRPC over HTTP/2, gRPC-Web, Connect streaming.

@@ -282,3 +282,14 @@ export function rpcResult(response: RawResponse): RpcResult {
     message: decodeURIComponent(fields["grpc-message"] ?? ""),
   };
 }
+
+/**
+ * `message` followed by an unknown bytes field (number 15) of zeros, `size` bytes in all:
+ * a message of exactly that size that every parser skips its way through. The length is always
+ * a 3-byte varint (not the shortest for small sizes, which protobuf allows): up to 2 MiB.
+ */
+export function paddedMessage(message: Uint8Array, size: number): Buffer {
+  const padding = size - message.length - 4;
+  const length = [(padding & 0x7f) | 0x80, ((padding >> 7) & 0x7f) | 0x80, padding >> 14];
+  return Buffer.concat([message, Buffer.from([0x7a, ...length]), Buffer.alloc(padding)]);
+}
