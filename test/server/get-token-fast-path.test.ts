@@ -743,10 +743,8 @@ describe("the GetToken fast path with real clients", () => {
 });
 
 describe("a deadline that passes during the call", () => {
-  // A call guard as slow as a Redis rate limiter under load.
-  const slowGuard: CallGuard = {
-    check: () => new Promise((resolve) => setTimeout(resolve, 500)),
-  };
+  // A call guard that never answers (a Redis that hangs): an answer can only be the deadline's.
+  const slowGuard: CallGuard = { check: () => new Promise(() => {}) };
   let slowFast: TestServer;
   let slowAdapter: TestServer;
   beforeAll(async () => {
@@ -766,7 +764,6 @@ describe("a deadline that passes during the call", () => {
     ].map((testCase) => [testCase.name, testCase] as const),
   )("ends %s with deadline_exceeded on both paths", async (_, { request }) => {
     for (const server of [slowFast, slowAdapter]) {
-      const startedAt = performance.now();
       const response = await rawRequest(
         server.baseUrl,
         request.httpVersion === "2" ? sessionFor(server) : undefined,
@@ -776,8 +773,6 @@ describe("a deadline that passes during the call", () => {
         code: "deadline_exceeded",
         message: "the operation timed out",
       });
-      // Answered at the deadline, not when the guard was done.
-      expect(performance.now() - startedAt).toBeLessThan(450);
     }
   });
 });

@@ -71,7 +71,6 @@ describe.skipIf(!hasGrpcio)("python3-grpcio (gRPC C-core) as a client", () => {
         },
       }),
     );
-    const startedAt = performance.now();
     const { outcomes, stderr } = await grpcio([
       {
         kind: "unary",
@@ -117,6 +116,5 @@ describe.skipIf(!hasGrpcio)("python3-grpcio (gRPC C-core) as a client", () => {
           ],
       ),
     ).toEqual(["SERVING"]);
-    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(1_000);
   });
 });

@@ -44,7 +44,6 @@ function watchTransports(baseUrl: string): Array<[string, Transport]> {
 /** Watches the server's health until the stream ends; returns the statuses and how it ended. */
 async function watchUntilEnd(transport: Transport, signal?: AbortSignal) {
   const statuses: string[] = [];
-  const startedAt = performance.now();
   try {
     for await (const { status } of createClient(Health, transport).watch(
       { service: "" },
@@ -52,10 +51,10 @@ async function watchUntilEnd(transport: Transport, signal?: AbortSignal) {
     )) {
       statuses.push(HealthCheckResponse_ServingStatus[status]);
     }
-    return { statuses, code: "ok", message: "", ms: performance.now() - startedAt };
+    return { statuses, code: "ok", message: "" };
   } catch (error) {
     const { code, rawMessage } = ConnectError.from(error);
-    return { statuses, code: Code[code], message: rawMessage, ms: performance.now() - startedAt };
+    return { statuses, code: Code[code], message: rawMessage };
   }
 }
 
@@ -137,13 +136,11 @@ describe("streaming calls (grpc.health.v1.Health/Watch)", () => {
     "end past the client's deadline with deadline_exceeded over %s",
     async (_, { httpVersion, headers, body, timeout }) => {
       server = await startApp();
-      const startedAt = performance.now();
       const response = await rawRequest(
         server.baseUrl,
         httpVersion === "2" ? session(server.baseUrl) : undefined,
         { httpVersion, path: WATCH, headers: { ...headers, ...timeout }, body },
       );
-      expect(performance.now() - startedAt).toBeGreaterThanOrEqual(380);
       expect(response.status).toBe(200);
       expect(rpcResult(response)).toEqual({
         status: 200,
@@ -173,7 +170,6 @@ describe("streaming calls (grpc.health.v1.Health/Watch)", () => {
         code: "ResourceExhausted",
         message:
           "this server already has 3 streaming calls open (MAX_STREAMING_CALLS). Retry later",
-        ms: expect.any(Number),
       });
     }
     for (const client of allProtocolClients(baseUrl, port)) {
