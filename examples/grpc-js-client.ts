@@ -1,6 +1,6 @@
 // A Node microservice asking for a token over gRPC with @grpc/grpc-js and the generated messages.
 // Run against a local server: npx tsx examples/grpc-js-client.ts [host:port]
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, toJsonString } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import {
   type GetTokenRequest,
@@ -45,9 +45,8 @@ client.GetToken?.(request, (error: grpc.ServiceError | null, response: GetTokenR
     console.error(`gRPC status ${error.code}: ${error.details}`);
     process.exitCode = 1;
   } else {
-    console.log(
-      JSON.stringify({ token: response.token, expiresAt: Number(response.expiresAt?.seconds) }),
-    );
+    // Proto3 JSON, as the Connect JSON answer shows it: expiresAt in RFC 3339.
+    console.log(toJsonString(GetTokenResponseSchema, response));
   }
   client.close();
 });

@@ -91,7 +91,7 @@ export function loadConfig(env: Env): Config {
     port: integer(portName, 8080, 0, 65_535),
     corsAllowOrigin: readCorsAllowOrigin(env.CORS_ALLOW_ORIGIN, problems),
     limits: Object.freeze({
-      maxBodyBytes: integer("MAX_BODY_BYTES", 16_384, 64, 16 * 1024 * 1024),
+      maxBodyBytes: integer("MAX_BODY_BYTES", 20_480, 64, 16 * 1024 * 1024),
       headersTimeoutMs: integer("HEADERS_TIMEOUT_MS", 10_000, 100, 600_000),
       requestTimeoutMs: integer("REQUEST_TIMEOUT_MS", 30_000, 100, 600_000),
       keepAliveTimeoutMs: integer("KEEP_ALIVE_TIMEOUT_MS", 5_000, 100, 600_000),
@@ -104,6 +104,8 @@ export function loadConfig(env: Env): Config {
       http2MaxInvalidFrames: integer("HTTP2_MAX_INVALID_FRAMES", 1_000, 0, 100_000),
       http2MaxRejectedStreams: integer("HTTP2_MAX_REJECTED_STREAMS", 100, 0, 100_000),
       http2IdleTimeoutMs: integer("HTTP2_IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000),
+      maxStreamingCalls: integer("MAX_STREAMING_CALLS", 1_000, 1, 1_000_000),
+      streamingCallMaxAgeMs: integer("STREAMING_CALL_MAX_AGE_MS", 300_000, 100, 86_400_000),
     }),
     shutdownTimeoutMs: integer("SHUTDOWN_TIMEOUT_MS", 8_000, 0, 600_000),
     auth: Object.freeze(readAuthConfig(env, problems)),

@@ -21,11 +21,14 @@ describe("loadConfig()", () => {
     const config = loadConfig({ APP_ID, APP_CERTIFICATE: CERT });
     expect(config).toMatchObject({ host: "0.0.0.0", port: 8080, corsAllowOrigin: [] });
     expect(config.limits).toMatchObject({
-      maxBodyBytes: 16_384,
+      maxBodyBytes: 20_480,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       keepAliveTimeoutMs: 5_000,
+      maxStreamingCalls: 1_000,
+      streamingCallMaxAgeMs: 300_000,
     });
+    expect(config.limits).toEqual(defaultLimits);
     expect(config.shutdownTimeoutMs).toBe(8_000);
   });
 
@@ -121,6 +124,8 @@ describe("loadConfig()", () => {
   it("reads the limits from the environment", () => {
     const config = loadConfig({
       MAX_BODY_BYTES: "1024",
+      MAX_STREAMING_CALLS: "10",
+      STREAMING_CALL_MAX_AGE_MS: "60000",
       HEADERS_TIMEOUT_MS: "2000",
       REQUEST_TIMEOUT_MS: "3000",
       KEEP_ALIVE_TIMEOUT_MS: "4000",
@@ -128,6 +133,8 @@ describe("loadConfig()", () => {
     });
     expect(config.limits).toMatchObject({
       maxBodyBytes: 1024,
+      maxStreamingCalls: 10,
+      streamingCallMaxAgeMs: 60_000,
       headersTimeoutMs: 2000,
       requestTimeoutMs: 3000,
       keepAliveTimeoutMs: 4000,

@@ -1,3 +1,4 @@
+import * as http2 from "node:http2";
 import { Code } from "@connectrpc/connect";
 import type { NodeResponse } from "../server/node-types.js";
 import type { Protocol } from "./protocol-of.js";
@@ -73,6 +74,13 @@ const MAX_ERROR_BODY_BYTES = 4 * 1024;
  * status for everything else. Errors raised before any interceptor runs are covered too.
  */
 export function watchResponseCode(protocol: Protocol, res: NodeResponse): () => CodeName {
+  const codeOf = watchProtocol(protocol, res);
+  // Node reports an HTTP/2 stream reset before the answer was complete as finished; the
+  // client cancelled it (or the server cut it), on HTTP/2 as on HTTP/1.1.
+  return () => (wasResetBeforeEnd(res) ? "canceled" : codeOf());
+}
+
+function watchProtocol(protocol: Protocol, res: NodeResponse): () => CodeName {
   switch (protocol) {
     case "grpc":
       return watchGrpc(res);
@@ -83,6 +91,12 @@ export function watchResponseCode(protocol: Protocol, res: NodeResponse): () => 
     default:
       return () => codeFromHttpStatus(res.statusCode);
   }
+}
+
+function wasResetBeforeEnd(res: NodeResponse): boolean {
+  if (!("stream" in res) || res.writableEnded) return false;
+  const rstCode = res.stream.rstCode;
+  return rstCode !== undefined && rstCode !== http2.constants.NGHTTP2_NO_ERROR;
 }
 
 function watchGrpc(res: NodeResponse): () => CodeName {

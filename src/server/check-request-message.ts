@@ -1,6 +1,14 @@
-import { type DescMessage, fromBinary } from "@bufbuild/protobuf";
+import type { DescMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Compression, UniversalServerRequest } from "@connectrpc/connect/protocol";
+import {
+  type Compression,
+  encodeEnvelope,
+  type UniversalServerRequest,
+} from "@connectrpc/connect/protocol";
+import { bodyReadLimit, decompressMessage, messageOfBody } from "./rpc/request-body.js";
+import { decodeRequestMessage } from "./rpc/request-message.js";
+import { requestTimeoutOf } from "./rpc/request-timeout.js";
+import type { RpcWire } from "./rpc/rpc-wire.js";
 
 /** A request whose body is a byte stream (every request connect-node's adapter hands over). */
 export type ByteStreamRequest = Omit<UniversalServerRequest, "body"> & {
@@ -10,185 +18,113 @@ export type ByteStreamRequest = Omit<UniversalServerRequest, "body"> & {
 export type MessageCheck =
   | { kind: "ok"; request: ByteStreamRequest }
   | {
-      kind: "malformed";
-      /** The request with an empty, well-formed message in place of the malformed one. */
+      kind: "refused";
+      /**
+       * The request with an empty, well-formed message in place of the refused one and without
+       * the headers Connect would have refused first, for its handler to answer `error` with.
+       */
       request: ByteStreamRequest;
-      /** Why, in words fit for a gRPC error message (no `: , / ? #`). */
-      reason: string;
+      /** Worded for a gRPC error message (no `: , / ? #`). */
+      error: ConnectError;
     };
 
 export interface CheckRequestMessageOptions {
   /** The method's input message. */
   input: DescMessage;
-  /** The largest message accepted; larger bodies are left to Connect, which refuses them. */
-  readMaxBytes: number;
+  /** The largest message accepted, before and after decompression (`MAX_BODY_BYTES`). */
+  maxBytes: number;
   /** The compressions the router accepts. */
   compressions: readonly Compression[];
 }
 
-type Framing =
-  | { kind: "unary"; binary: boolean; encodingHeader: "content-encoding" }
-  | { kind: "envelopes"; binary: boolean; encodingHeader: "grpc-encoding" };
-
-const CONNECT_UNARY = /^application\/(?:(json)(?:; ?charset=utf-?8)?|proto)$/i;
-const GRPC = /^application\/grpc(?:-web)?(?:\+(?:(json)(?:; ?charset=utf-?8)?|proto))?$/i;
-const ENVELOPE_HEADER_BYTES = 5;
-const COMPRESSED_FLAG = 0b1;
-
 /**
- * Connect answers a request message that is not valid protobuf binary, or a gRPC message marked
- * compressed without an encoding, with `Internal`, as if the server were at fault. This reads the
- * body of a unary call first and reports such a message as the client's mistake, handing on a
- * request whose body the protocol handler can still read. Bodies it cannot judge (too large, an
- * unknown encoding, broken framing) go on unchanged for Connect to refuse with its own code.
+ * Judges the one request message of a call before connect-node reads it, by the rules the
+ * GetToken fast path applies too (`./rpc/`): the encoding and timeout headers, one envelope
+ * with valid flags, `maxBytes` before and after decompression, and the message's own decoding
+ * (strict JSON). Nothing past one message is read, and nothing is decompressed until the
+ * framing is known to hold exactly one. A request that breaks a rule is refused here with this
+ * server's wording (connect-node would answer some of them `internal`, or with words gRPC
+ * clients mangle); one that passes goes on unchanged for connect-node to serve.
  */
 export async function checkRequestMessage(
   request: ByteStreamRequest,
-  { input, readMaxBytes, compressions }: CheckRequestMessageOptions,
+  wire: RpcWire,
+  { input, maxBytes, compressions }: CheckRequestMessageOptions,
 ): Promise<MessageCheck> {
-  const framing = framingOf(request);
-  if (framing === undefined) return { kind: "ok", request };
-  const read = await readUpTo(request.body, readMaxBytes + ENVELOPE_HEADER_BYTES);
-  const passOn: MessageCheck = { kind: "ok", request: { ...request, body: read.body } };
-  if (read.bytes === undefined) return passOn;
-
-  const encoding = request.header.get(framing.encodingHeader) ?? "identity";
+  const refuse = (error: ConnectError): MessageCheck => ({
+    kind: "refused",
+    error,
+    request: refusedRequest(request, wire),
+  });
+  const { headers } = wire;
+  const encoding = request.header.get(headers.encoding);
   const compression =
-    encoding === "identity" ? undefined : compressions.find(({ name }) => name === encoding);
-  if (encoding !== "identity" && compression === undefined) return passOn;
+    encoding === null || encoding === "identity"
+      ? undefined
+      : compressions.find(({ name }) => name === encoding);
+  if (encoding !== null && encoding !== "identity" && compression === undefined) {
+    const names = compressions.map(({ name }) => name);
+    return refuse(
+      new ConnectError(
+        `${headers.encoding} must be ${[...names, "identity"].join(" or ")}`,
+        Code.Unimplemented,
+        { [headers.acceptEncoding]: names.join(",") },
+      ),
+    );
+  }
+  const timeoutHeader = request.header.get(headers.timeout);
+  const timeout = requestTimeoutOf(wire, timeoutHeader);
+  if (timeout.kind === "invalid") return refuse(timeout.error);
 
-  const problem =
-    framing.kind === "unary"
-      ? await unaryProblem(read.bytes, framing.binary, compression, input, readMaxBytes)
-      : await envelopesProblem(read.bytes, framing.binary, compression, input, readMaxBytes);
-  if (problem === undefined) return passOn;
+  const body = await readUpTo(request.body, bodyReadLimit(wire.framing, maxBytes), request);
+  if (body.kind === "failed") return { kind: "ok", request: { ...request, body: body.body } };
+  const framed = messageOfBody(body, wire.framing, compression !== undefined, maxBytes);
+  if (framed.kind === "refused") return refuse(framed.error);
+  let message = framed.bytes;
+  if (framed.compressed) {
+    const decompressed = await decompressMessage(message, compression, headers.encoding, maxBytes);
+    if (decompressed.kind === "refused") return refuse(decompressed.error);
+    message = decompressed.bytes;
+  }
+  const decoded = decodeRequestMessage(input, message, wire.binary);
+  if (decoded.kind === "invalid") {
+    return refuse(new ConnectError(decoded.reason, Code.InvalidArgument));
+  }
+
+  const passed = { ...request, body: once(body.bytes) };
+  // A deadline too far away to set a timer for is none; connect-node would fire it at once.
+  if (timeoutHeader !== null && timeout.kind === "none") {
+    const header = new Headers(request.header);
+    header.delete(headers.timeout);
+    return { kind: "ok", request: { ...passed, header } };
+  }
+  return { kind: "ok", request: passed };
+}
+
+/** The request for Connect's handler to answer a refusal on: empty message, no checked headers. */
+export function refusedRequest(request: ByteStreamRequest, wire: RpcWire): ByteStreamRequest {
   const header = new Headers(request.header);
-  header.delete(framing.encodingHeader);
-  return {
-    kind: "malformed",
-    reason: problem,
-    request: { ...request, header, body: once(emptyMessageFor(framing)) },
-  };
+  header.delete(wire.headers.encoding);
+  header.delete(wire.headers.timeout);
+  header.delete("content-length");
+  const message = wire.binary ? new Uint8Array(0) : new TextEncoder().encode("{}");
+  const body = wire.framing === "unary" ? message : encodeEnvelope(0, message);
+  return { ...request, header, body: once(body) };
 }
 
-/** An empty input message in the request's framing and codec, uncompressed. */
-function emptyMessageFor(framing: Framing): Uint8Array {
-  const message = framing.binary ? Buffer.alloc(0) : Buffer.from("{}");
-  if (framing.kind === "unary") return message;
-  const envelope = Buffer.alloc(ENVELOPE_HEADER_BYTES + message.length);
-  envelope.writeUInt32BE(message.length, 1);
-  message.copy(envelope, ENVELOPE_HEADER_BYTES);
-  return envelope;
-}
+type ReadResult =
+  | { kind: "read"; bytes: Uint8Array; complete: boolean; declaredLength: number | undefined }
+  /** The client went away or broke the stream: the handler meets the same error. */
+  | { kind: "failed"; body: AsyncIterable<Uint8Array> };
 
-function framingOf(request: ByteStreamRequest): Framing | undefined {
-  if (request.method !== "POST") return undefined;
-  const contentType = request.header.get("content-type") ?? "";
-  const unary = CONNECT_UNARY.exec(contentType);
-  if (unary)
-    return { kind: "unary", binary: unary[1] === undefined, encodingHeader: "content-encoding" };
-  const grpc = GRPC.exec(contentType);
-  if (grpc)
-    return { kind: "envelopes", binary: grpc[1] === undefined, encodingHeader: "grpc-encoding" };
-  return undefined;
-}
-
-async function unaryProblem(
-  bytes: Uint8Array,
-  binary: boolean,
-  compression: Compression | undefined,
-  input: DescMessage,
-  readMaxBytes: number,
-): Promise<string | undefined> {
-  // JSON that does not parse is already InvalidArgument; only binary needs a look.
-  if (!binary) return undefined;
-  const message = await decompressed(bytes, compression, readMaxBytes);
-  if (message.kind === "pass") return undefined;
-  if (message.kind === "broken") return message.reason;
-  return parseProblem(message.bytes, input);
-}
-
-async function envelopesProblem(
-  bytes: Uint8Array,
-  binary: boolean,
-  compression: Compression | undefined,
-  input: DescMessage,
-  readMaxBytes: number,
-): Promise<string | undefined> {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let offset = 0; offset + ENVELOPE_HEADER_BYTES <= bytes.length; ) {
-    const flags = view.getUint8(offset);
-    const length = view.getUint32(offset + 1);
-    const start = offset + ENVELOPE_HEADER_BYTES;
-    // An incomplete or oversized envelope: Connect says so itself.
-    if (length > readMaxBytes || start + length > bytes.length) return undefined;
-    const data = bytes.subarray(start, start + length);
-    offset = start + length;
-    if ((flags & COMPRESSED_FLAG) === 0) {
-      if (binary) {
-        const problem = parseProblem(data, input);
-        if (problem !== undefined) return problem;
-      }
-      continue;
-    }
-    if (compression === undefined) {
-      return "the request message is marked compressed but grpc-encoding names no compression";
-    }
-    const message = await decompressed(data, compression, readMaxBytes);
-    if (message.kind === "pass") return undefined;
-    if (message.kind === "broken") return message.reason;
-    if (binary) {
-      const problem = parseProblem(message.bytes, input);
-      if (problem !== undefined) return problem;
-    }
-  }
-  return undefined;
-}
-
-type Decompressed =
-  | { kind: "ok"; bytes: Uint8Array }
-  | { kind: "broken"; reason: string }
-  /** Connect will refuse it with a code of its own (too large, corrupt). */
-  | { kind: "pass" };
-
-async function decompressed(
-  bytes: Uint8Array,
-  compression: Compression | undefined,
-  readMaxBytes: number,
-): Promise<Decompressed> {
-  if (compression === undefined) return { kind: "ok", bytes };
-  try {
-    return { kind: "ok", bytes: await compression.decompress(bytes, readMaxBytes) };
-  } catch (error) {
-    // zlib errors other than corrupt data (a truncated stream) come out of Connect as Internal.
-    if (ConnectError.from(error).code === Code.Internal) {
-      return {
-        kind: "broken",
-        reason: `the request message does not decompress with ${compression.name}`,
-      };
-    }
-    return { kind: "pass" };
-  }
-}
-
-function parseProblem(bytes: Uint8Array, input: DescMessage): string | undefined {
-  try {
-    fromBinary(input, bytes);
-    return undefined;
-  } catch {
-    return `the request message is not a valid ${input.typeName} in protobuf binary`;
-  }
-}
-
-type ReadResult = {
-  /** The whole body, or undefined when it was longer than the limit. */
-  bytes: Uint8Array | undefined;
-  /** The body again, for the handler. */
-  body: AsyncIterable<Uint8Array>;
-};
-
-/** Reads the body while it stays within `maxBytes`; past that, hands back what was read and the rest. */
-async function readUpTo(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<ReadResult> {
+/** Reads the body while it stays within `limit`; stops at the first chunk past it. */
+async function readUpTo(
+  body: AsyncIterable<Uint8Array>,
+  limit: number,
+  request: ByteStreamRequest,
+): Promise<ReadResult> {
+  const declared = Number(request.header.get("content-length") ?? Number.NaN);
+  const declaredLength = Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined;
   const iterator = body[Symbol.asyncIterator]();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -197,30 +133,20 @@ async function readUpTo(body: AsyncIterable<Uint8Array>, maxBytes: number): Prom
     try {
       next = await iterator.next();
     } catch (error) {
-      // The client went away or broke the stream: let the handler meet the same error.
-      return { bytes: undefined, body: failing(chunks, error) };
+      return { kind: "failed", body: failing(chunks, error) };
     }
     if (next.done) break;
     chunks.push(next.value);
     size += next.value.byteLength;
-    if (size > maxBytes) {
-      return { bytes: undefined, body: concatIterables(chunks, iterator) };
+    if (size > limit) {
+      return { kind: "read", bytes: Buffer.concat(chunks, size), complete: false, declaredLength };
     }
   }
-  const bytes = Buffer.concat(chunks, size);
-  return { bytes, body: once(bytes) };
+  return { kind: "read", bytes: Buffer.concat(chunks, size), complete: true, declaredLength };
 }
 
 async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
   yield bytes;
-}
-
-async function* concatIterables(
-  chunks: readonly Uint8Array[],
-  rest: AsyncIterator<Uint8Array>,
-): AsyncIterable<Uint8Array> {
-  yield* chunks;
-  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value;
 }
 
 async function* failing(chunks: readonly Uint8Array[], error: unknown): AsyncIterable<Uint8Array> {

@@ -10,6 +10,11 @@ export interface CorsOptions {
   allowedHeaders?: readonly string[];
   /** How long browsers may cache a preflight, in seconds. */
   maxAgeSeconds?: number;
+  /**
+   * The methods a path accepts, when known (an RPC's: POST, and GET for side-effect-free ones),
+   * so that a preflight and a 405's `Allow` agree; otherwise Connect's and gRPC-Web's.
+   */
+  allowedMethodsOf?: (path: string) => readonly string[] | undefined;
 }
 
 /**
@@ -20,6 +25,7 @@ export function createCors({
   allowOrigin,
   allowedHeaders = ["Authorization", "X-API-Key", "X-Request-Id"],
   maxAgeSeconds = 7200,
+  allowedMethodsOf = () => undefined,
 }: CorsOptions): (req: NodeRequest, res: NodeResponse) => boolean {
   const allowed = allowOrigin === "*" ? undefined : new Set(allowOrigin);
   const allowHeaders = [...connectCors.allowedHeaders, ...allowedHeaders].join(", ");
@@ -46,7 +52,11 @@ export function createCors({
     }
     if (!isPreflight) return false;
     if (isAllowed) {
-      res.setHeader("Access-Control-Allow-Methods", allowMethods);
+      const path = (req.url ?? "").split("?", 1)[0] ?? "";
+      res.setHeader(
+        "Access-Control-Allow-Methods",
+        allowedMethodsOf(path)?.join(", ") ?? allowMethods,
+      );
       res.setHeader("Access-Control-Allow-Headers", allowHeaders);
       res.setHeader("Access-Control-Max-Age", String(maxAgeSeconds));
     }

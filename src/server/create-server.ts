@@ -23,7 +23,11 @@ import { createOnePortListener } from "./one-port-listener.js";
 import { createRpcHandler } from "./rpc-handler.js";
 
 export interface ServerLimits {
-  /** Largest request body or RPC message accepted, in bytes. */
+  /**
+   * Largest request body or RPC message accepted, in bytes, before and after decompression. The
+   * default leaves room for the largest token InspectToken reads (16384 characters) in any
+   * encoding.
+   */
   maxBodyBytes: number;
   /** Time for a client to send the request headers (and to show its protocol), in ms. */
   headersTimeoutMs: number;
@@ -49,10 +53,14 @@ export interface ServerLimits {
   http2MaxRejectedStreams: number;
   /** How long an HTTP/2 connection without open streams stays open, in ms. */
   http2IdleTimeoutMs: number;
+  /** Most streaming calls (`Health/Watch`) open at once; more get `resource_exhausted`. */
+  maxStreamingCalls: number;
+  /** Longest a streaming call stays open before it is ended with `unavailable`, in ms. */
+  streamingCallMaxAgeMs: number;
 }
 
 export const defaultLimits: ServerLimits = {
-  maxBodyBytes: 16 * 1024,
+  maxBodyBytes: 20 * 1024,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
@@ -65,7 +73,12 @@ export const defaultLimits: ServerLimits = {
   http2MaxInvalidFrames: 1_000,
   http2MaxRejectedStreams: 100,
   http2IdleTimeoutMs: 60_000,
+  maxStreamingCalls: 1_000,
+  streamingCallMaxAgeMs: 300_000,
 };
+
+/** How long a stream ended at its maximum age may take to close before it is cut, in ms. */
+const STREAM_CLOSE_GRACE_MS = 5_000;
 
 export interface ServerOptions {
   service: ServiceImpl<typeof TokenService>;
@@ -132,7 +145,6 @@ export function createServer({
   onInternalError = () => {},
 }: ServerOptions): TokenServer {
   const limits = { ...defaultLimits, ...limitOverrides };
-  const applyCors = createCors(cors);
   const requestValues = new WeakMap<NodeRequest, ContextValues>();
   const contextValues = (req: NodeRequest) => {
     const values = requestValues.get(req) ?? createContextValues();
@@ -154,11 +166,18 @@ export function createServer({
     interceptors: callGuard ? [...interceptors, callGuardInterceptor(callGuard)] : interceptors,
     contextValues,
     readMaxBytes: limits.maxBodyBytes,
+    streamingCalls: {
+      maxStreamingCalls: limits.maxStreamingCalls,
+      maxAgeMs: limits.streamingCallMaxAgeMs,
+      closeGraceMs: STREAM_CLOSE_GRACE_MS,
+    },
     fallback: (req, res) => {
       if (!legacy(req, res)) sendJson(res, 404, { error: "not found" });
     },
     onInternalError,
   });
+  // A preflight names the methods the 405 of the same path would allow.
+  const applyCors = createCors({ ...cors, allowedMethodsOf: adapter.allowedMethodsOf });
 
   // The fast path runs the call guard but no other interceptors: only without them.
   const fastPath =
@@ -202,7 +221,7 @@ export function createServer({
   enforceHttp2Timeouts(http2Server, {
     headersTimeoutMs: limits.headersTimeoutMs,
     idleTimeoutMs: limits.http2IdleTimeoutMs,
-    streamTimeoutMs: limits.requestTimeoutMs,
+    requestTimeoutMs: limits.requestTimeoutMs,
   });
   const listener = createOnePortListener({
     http1: http1Server,

@@ -1,4 +1,5 @@
 import type { NodeRequest, NodeResponse } from "./node-types.js";
+import { readNodeBody } from "./rpc/read-node-body.js";
 
 /** Writes a JSON answer, unless one was already started (the client may have gone). */
 export function sendJson(res: NodeResponse, status: number, body: object): void {
@@ -27,37 +28,11 @@ export type BodyResult =
  * Reads the whole body, or stops (pausing the request) as soon as it is larger than allowed.
  * A request that breaks off (the client closed the connection or reset the stream) is "aborted".
  */
-export function readBody(req: NodeRequest, maxBytes: number): Promise<BodyResult> {
+export async function readBody(req: NodeRequest, maxBytes: number): Promise<BodyResult> {
   const declared = Number(req.headers["content-length"]);
-  if (declared > maxBytes) return Promise.resolve({ kind: "too-large" });
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBytes) {
-        chunks.push(chunk);
-        return;
-      }
-      cleanUp();
-      req.pause();
-      resolve({ kind: "too-large" });
-    };
-    const onEnd = () => {
-      cleanUp();
-      resolve({ kind: "ok", bytes: Buffer.concat(chunks, size) });
-    };
-    const onError = () => {
-      cleanUp();
-      resolve({ kind: "aborted" });
-    };
-    const cleanUp = () => {
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-    };
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-  });
+  if (declared > maxBytes) return { kind: "too-large" };
+  const body = await readNodeBody(req, maxBytes);
+  if (body.kind === "aborted") return body;
+  if (!body.complete) return { kind: "too-large" };
+  return { kind: "ok", bytes: body.bytes };
 }

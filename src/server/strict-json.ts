@@ -226,7 +226,7 @@ function positionOf(text: string, index: number): string {
  * Walks text that `JSON.parse` accepted and returns the first key that an object repeats
  * (compared case-insensitively), as it was first written and as it was repeated, if any.
  */
-function findDuplicateKey(text: string): [string, string] | undefined {
+export function findDuplicateKey(text: string): [string, string] | undefined {
   // One entry per open container: the keys seen so far for an object (folded → as written),
   // null for an array.
   const stack: (Map<string, string> | null)[] = [];

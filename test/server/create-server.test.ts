@@ -347,10 +347,10 @@ describe("legacy POST /getToken", () => {
   it("answers 413 with the JSON error shape for a body over the limit", async () => {
     const { status, json } = await postLegacy(server.baseUrl, {
       tokenType: "chat",
-      pad: "x".repeat(20_000),
+      pad: "x".repeat(30_000),
     });
     expect(status).toBe(413);
-    expect(json).toEqual({ error: "body must be at most 16384 bytes" });
+    expect(json).toEqual({ error: "body must be at most 20480 bytes" });
   });
 
   it("answers 405 with Allow for another method", async () => {

@@ -321,8 +321,8 @@ describe("legacy POST /inspectToken", () => {
   });
 
   it("answers 413 for a body over the limit and 405 for another method", async () => {
-    const large = await postInspectToken(server.baseUrl, { token: "x".repeat(20_000) });
-    expect(large).toEqual({ status: 413, json: { error: "body must be at most 16384 bytes" } });
+    const large = await postInspectToken(server.baseUrl, { token: "x".repeat(30_000) });
+    expect(large).toEqual({ status: 413, json: { error: "body must be at most 20480 bytes" } });
     const get = await fetch(`${server.baseUrl}/inspectToken`);
     expect(get.status).toBe(405);
     expect(get.headers.get("allow")).toBe("POST");

@@ -152,7 +152,7 @@ describe("server limits", () => {
     const response = await fetch(`${server.baseUrl}${RPC_PATH}`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ chat: { uid: "a".repeat(20_000) } }),
+      body: JSON.stringify({ chat: { uid: "a".repeat(30_000) } }),
     });
     expect(response.status).toBe(429);
     expect(await response.json()).toMatchObject({ code: "resource_exhausted" });

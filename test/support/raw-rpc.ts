@@ -1,3 +1,4 @@
+import * as http from "node:http";
 import type * as http2 from "node:http2";
 
 export const GET_TOKEN_PATH = "/agora.token.v1.TokenService/GetToken";
@@ -35,7 +36,9 @@ export function envelope(flags: number, message: Uint8Array, length = message.le
   return Buffer.concat([header, message]);
 }
 
-function flatten(headers: http2.IncomingHttpHeaders | Headers): Record<string, string> {
+function flatten(
+  headers: http2.IncomingHttpHeaders | http.IncomingHttpHeaders | NodeJS.Dict<string> | Headers,
+): Record<string, string> {
   const flat: Record<string, string> = {};
   if (headers instanceof Headers) {
     headers.forEach((value, name) => {
@@ -54,33 +57,12 @@ export function postRawHttp2(
   session: http2.ClientHttp2Session,
   contentType: string,
   body: Uint8Array,
-  headers: http2.OutgoingHttpHeaders = {},
+  headers: Record<string, string> = {},
 ): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const stream = session.request({
-      ":method": "POST",
-      ":path": GET_TOKEN_PATH,
-      "content-type": contentType,
-      te: "trailers",
-      ...headers,
-    });
-    let status = 0;
-    let responseHeaders: Record<string, string> = {};
-    let trailers: Record<string, string> = {};
-    const chunks: Buffer[] = [];
-    stream.on("response", (received) => {
-      status = Number(received[":status"]);
-      responseHeaders = flatten(received);
-    });
-    stream.on("trailers", (received) => {
-      trailers = flatten(received);
-    });
-    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-    stream.on("error", reject);
-    stream.on("close", () =>
-      resolve({ status, headers: responseHeaders, trailers, body: Buffer.concat(chunks) }),
-    );
-    stream.end(body);
+  return rawRequest("", session, {
+    httpVersion: "2",
+    headers: { "content-type": contentType, te: "trailers", ...headers },
+    body,
   });
 }
 
@@ -103,7 +85,8 @@ export async function postRawHttp1(
   };
 }
 
-const grpcCodeNames = [
+/** gRPC status codes by number, as the Connect protocol names them. */
+export const grpcCodeNames = [
   "ok",
   "canceled",
   "unknown",
@@ -179,4 +162,134 @@ export function responseText(response: RawResponse): string {
     JSON.stringify(response.trailers),
     response.body.toString("latin1"),
   ].join("\n");
+}
+
+export interface RawRequest {
+  httpVersion: "1.1" | "2";
+  path?: string;
+  method?: string;
+  /** Request headers, exactly as sent (node:http and node:http2 add no others but Host). */
+  headers: Record<string, string>;
+  body?: Uint8Array;
+}
+
+/**
+ * Sends one request exactly as given, over HTTP/1.1 (node:http, a new connection) or over
+ * `session` (HTTP/2), and returns everything the server answered.
+ */
+export function rawRequest(
+  baseUrl: string,
+  session: http2.ClientHttp2Session | undefined,
+  { httpVersion, path = GET_TOKEN_PATH, method = "POST", headers, body }: RawRequest,
+): Promise<RawResponse> {
+  if (httpVersion === "2") {
+    if (!session) throw new Error("HTTP/2 needs a session");
+    return new Promise((resolve, reject) => {
+      const stream = session.request({ ":method": method, ":path": path, ...headers });
+      let status = 0;
+      let responseHeaders: Record<string, string> = {};
+      let trailers: Record<string, string> = {};
+      const chunks: Buffer[] = [];
+      stream.on("response", (received) => {
+        status = Number(received[":status"]);
+        responseHeaders = flatten(received);
+        delete responseHeaders[":status"];
+      });
+      stream.on("trailers", (received) => {
+        trailers = flatten(received);
+      });
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("error", reject);
+      stream.on("close", () =>
+        resolve({ status, headers: responseHeaders, trailers, body: Buffer.concat(chunks) }),
+      );
+      stream.end(body);
+    });
+  }
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      `${baseUrl}${path}`,
+      { method, headers, agent: false },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("error", reject);
+        response.on("end", () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: flatten(response.headers),
+            trailers: flatten(response.trailers),
+            body: Buffer.concat(chunks),
+          }),
+        );
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+/** What a client reads from an RPC response, whatever its protocol. */
+export interface RpcResult {
+  status: number;
+  /** Response messages received before the end. */
+  messages: number;
+  /** The code it ended with as Connect names it (`ok`, `invalid_argument`…), or `http <status>`. */
+  code: string;
+  message: string;
+}
+
+/**
+ * Reads a response as its protocol's client would, from its content type: gRPC's status in
+ * the trailers (or headers), gRPC-Web's in its trailer frame, a Connect stream's in its
+ * end-of-stream frame, a Connect unary error from its JSON body.
+ */
+export function rpcResult(response: RawResponse): RpcResult {
+  const contentType = response.headers["content-type"] ?? "";
+  const { status } = response;
+  const framed =
+    contentType.startsWith("application/grpc") || contentType.startsWith("application/connect+");
+  if (!framed) {
+    if (status === 200) return { status, messages: 1, code: "ok", message: "" };
+    if (!contentType.startsWith("application/json")) {
+      return { status, messages: 0, code: `http ${status}`, message: "" };
+    }
+    const error = JSON.parse(response.body.toString("utf8")) as { code: string; message?: string };
+    return { status, messages: 0, code: error.code, message: error.message ?? "" };
+  }
+  let messages = 0;
+  let fields: Record<string, string> = { ...response.headers, ...response.trailers };
+  for (let offset = 0; offset + 5 <= response.body.length; ) {
+    const flags = response.body.readUInt8(offset);
+    const length = response.body.readUInt32BE(offset + 1);
+    const data = response.body.subarray(offset + 5, offset + 5 + length);
+    offset += 5 + length;
+    if (flags === 0x02) {
+      const end = JSON.parse(data.toString("utf8")) as {
+        error?: { code: string; message?: string };
+      };
+      const code = end.error?.code ?? "ok";
+      return { status, messages, code, message: end.error?.message ?? "" };
+    }
+    if (flags & 0x80) fields = { ...fields, ...parseTrailerFrame(data) };
+    else messages += 1;
+  }
+  const code = Number(fields["grpc-status"]);
+  return {
+    status,
+    messages,
+    code: Number.isInteger(code) ? (grpcCodeNames[code] ?? `code ${code}`) : "no status",
+    message: decodeURIComponent(fields["grpc-message"] ?? ""),
+  };
+}
+
+/**
+ * `message` followed by an unknown bytes field (number 15) of zeros, `size` bytes in all:
+ * a message of exactly that size that every parser skips its way through. The length is always
+ * a 3-byte varint (not the shortest for small sizes, which protobuf allows): up to 2 MiB.
+ */
+export function paddedMessage(message: Uint8Array, size: number): Buffer {
+  const padding = size - message.length - 4;
+  const length = [(padding & 0x7f) | 0x80, ((padding >> 7) & 0x7f) | 0x80, padding >> 14];
+  return Buffer.concat([message, Buffer.from([0x7a, ...length]), Buffer.alloc(padding)]);
 }
