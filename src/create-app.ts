@@ -2,17 +2,17 @@ import type { AddressInfo } from "node:net";
 import type { Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
-import { createAccessControl } from "./create-access-control.js";
 import type { Config } from "./load-config.js";
 import { createMetrics, type TokenMetrics } from "./observability/metrics.js";
 import { createMetricsServer, metricsRoute } from "./observability/metrics-route.js";
 import { createRequestObserver } from "./observability/request-observer.js";
 import { createServer, type HttpRoute } from "./server/create-server.js";
-import { healthRoutes } from "./server/health-routes.js";
-import { createHealthService } from "./server/health-service.js";
-import { createReadiness, type Readiness, type ReadinessCheck } from "./server/readiness.js";
-import { runShutdownSequence } from "./server/shutdown-sequence.js";
-import { createTokenService, type TokenServiceOptions } from "./service.js";
+import { healthRoutes } from "./server/health/health-routes.js";
+import { createHealthService } from "./server/health/health-service.js";
+import { createReadiness, type Readiness, type ReadinessCheck } from "./server/health/readiness.js";
+import { runShutdownSequence } from "./server/transport/shutdown-sequence.js";
+import { createAccessControl } from "./service/create-access-control.js";
+import { createTokenService, type TokenServiceOptions } from "./service/create-token-service.js";
 
 export interface AppOptions {
   config: Pick<

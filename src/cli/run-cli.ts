@@ -11,7 +11,7 @@ import {
 } from "../../gen/agora/token/v1/token_service_pb.js";
 import { createTokenClient, type TokenClient } from "../client/create-token-client.js";
 import { ConfigError, loadConfig } from "../load-config.js";
-import { createTokenService } from "../service.js";
+import { createTokenService } from "../service/create-token-service.js";
 import { inFlagTerms } from "./flag-names.js";
 import { formatExpiry, formatInspection } from "./format-inspection.js";
 import { packageVersion } from "./package-version.js";

@@ -2,7 +2,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import type { HttpRoute } from "../server/create-server.js";
-import { sendJson } from "../server/json-response.js";
+import { sendJson } from "../server/http/json-response.js";
 
 /** `GET /metrics`: the registry in Prometheus' text format. */
 export function metricsRoute(registry: Registry): HttpRoute {

@@ -9,9 +9,9 @@ import {
 import type { Logger } from "pino";
 import type { TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
 import { describeCaller } from "../auth/caller.js";
-import { callerKey } from "../server/call-guard.js";
-import { legacyRouteKey } from "../server/legacy-routes.js";
-import type { NodeRequest, NodeResponse } from "../server/node-types.js";
+import type { NodeRequest, NodeResponse } from "../server/http/node-types.js";
+import { legacyRouteKey } from "../server/legacy/legacy-routes.js";
+import { callerKey } from "../service/call-guard.js";
 import { endpointOf } from "./endpoint-of.js";
 import type { TokenMetrics } from "./metrics.js";
 import { protocolOf } from "./protocol-of.js";

@@ -9,18 +9,18 @@ import {
   type ServiceImpl,
 } from "@connectrpc/connect";
 import { TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
-import { type CallGuard, callGuardInterceptor } from "./call-guard.js";
-import { clientAddressKey, clientAddressOf, type TrustProxy } from "./client-address.js";
-import { type CorsOptions, createCors } from "./cors.js";
-import { credentialHeadersKey, credentialHeadersOf } from "./credential-headers.js";
-import { getTokenFastPath } from "./get-token-fast-path.js";
-import { enforceHttp2Timeouts } from "./http2-timeouts.js";
-import { sendJson } from "./json-response.js";
-import { legacyRoutes } from "./legacy-routes.js";
-import { http1ServerOptions, http2ServerOptions } from "./node-server-options.js";
-import type { NodeRequest, NodeResponse } from "./node-types.js";
-import { createOnePortListener } from "./one-port-listener.js";
-import { createRpcHandler } from "./rpc-handler.js";
+import { type CallGuard, callGuardInterceptor } from "../service/call-guard.js";
+import { clientAddressKey, clientAddressOf, type TrustProxy } from "./http/client-address.js";
+import { type CorsOptions, createCors } from "./http/cors.js";
+import { credentialHeadersKey, credentialHeadersOf } from "./http/credential-headers.js";
+import { sendJson } from "./http/json-response.js";
+import type { NodeRequest, NodeResponse } from "./http/node-types.js";
+import { legacyRoutes } from "./legacy/legacy-routes.js";
+import { getTokenFastPath } from "./rpc/get-token-fast-path.js";
+import { createRpcHandler } from "./rpc/rpc-handler.js";
+import { enforceHttp2Timeouts } from "./transport/http2-timeouts.js";
+import { http1ServerOptions, http2ServerOptions } from "./transport/node-server-options.js";
+import { createOnePortListener } from "./transport/one-port-listener.js";
 
 export interface ServerLimits {
   /**

@@ -5,7 +5,7 @@ import type { Interceptor } from "@connectrpc/connect";
 import { AccessToken2, ServiceRtc } from "agora-token/src/AccessToken2.js";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadPlaygroundAssets, playgroundRoute } from "../../src/server/playground-route.js";
+import { loadPlaygroundAssets, playgroundRoute } from "../../src/server/http/playground-route.js";
 import { decodeToken, privilegesFor, SAMPLE } from "../support/decode-token.js";
 import { type StaticSite, startStaticSite } from "../support/static-site.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { NodeResponse } from "../node-types.js";
+import type { NodeResponse } from "../http/node-types.js";
 
 export interface StreamingCallsOptions {
   /** Most streaming calls open at once; more are refused with `resource_exhausted`. */

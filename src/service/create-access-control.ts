@@ -1,11 +1,11 @@
 import { Code } from "@connectrpc/connect";
-import { createAuthenticator } from "./auth/authenticator.js";
-import { createJwtVerifier, type JwtSettings } from "./auth/jwt-verifier.js";
-import type { Config } from "./load-config.js";
-import { createMemoryRateLimiter } from "./rate-limit/memory-rate-limiter.js";
-import type { RateLimiter } from "./rate-limit/rate-limiter.js";
-import { createRedisRateLimiter } from "./rate-limit/redis-rate-limiter.js";
-import { type CallGuard, createCallGuard } from "./server/call-guard.js";
+import { createAuthenticator } from "../auth/authenticator.js";
+import { createJwtVerifier, type JwtSettings } from "../auth/jwt-verifier.js";
+import type { Config } from "../load-config.js";
+import { createMemoryRateLimiter } from "../rate-limit/memory-rate-limiter.js";
+import type { RateLimiter } from "../rate-limit/rate-limiter.js";
+import { createRedisRateLimiter } from "../rate-limit/redis-rate-limiter.js";
+import { type CallGuard, createCallGuard } from "./call-guard.js";
 
 export type Log = (level: "info" | "warn" | "error", msg: string, fields?: object) => void;
 

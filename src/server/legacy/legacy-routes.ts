@@ -5,12 +5,17 @@ import {
   createContextKey,
   type ServiceImpl,
 } from "@connectrpc/connect";
-import { type GetTokenRequest, TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
-import { ruleViolationOf } from "../service.js";
-import { createCallContext } from "./call-context.js";
-import type { CallGuard } from "./call-guard.js";
+import {
+  type GetTokenRequest,
+  TokenService,
+} from "../../../gen/agora/token/v1/token_service_pb.js";
+import { createCallContext } from "../../service/call-context.js";
+import type { CallGuard } from "../../service/call-guard.js";
+import { ruleViolationOf } from "../../service/create-token-service.js";
+import { readBody, sendBodyTooLarge, sendJson } from "../http/json-response.js";
+import type { NodeRequest, NodeResponse } from "../http/node-types.js";
+import { requestHeadersOf } from "../http/request-headers.js";
 import { httpStatusFromCode } from "./http-status.js";
-import { readBody, sendBodyTooLarge, sendJson } from "./json-response.js";
 import { legacyInspectToken } from "./legacy-inspect-token.js";
 import {
   chatRequest,
@@ -24,8 +29,6 @@ import {
   rtcRequest,
   rtmRequest,
 } from "./legacy-request.js";
-import type { NodeRequest, NodeResponse } from "./node-types.js";
-import { requestHeadersOf } from "./request-headers.js";
 
 export interface LegacyRoutesOptions {
   service: ServiceImpl<typeof TokenService>;

@@ -11,9 +11,9 @@ import { authorize } from "../auth/authorize.js";
 import { type Caller, describeCaller, rateLimitKeyOf } from "../auth/caller.js";
 import { countNoun } from "../count-noun.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
-import { tokenRequestFromProto, violationError } from "../service.js";
-import { clientAddressKey } from "./client-address.js";
-import { credentialHeadersKey, credentialsFromHeaders } from "./credential-headers.js";
+import { clientAddressKey } from "../server/http/client-address.js";
+import { credentialHeadersKey, credentialsFromHeaders } from "../server/http/credential-headers.js";
+import { tokenRequestFromProto, violationError } from "./create-token-service.js";
 
 /** The caller a guarded call was made by, for interceptors that log or count (set before the service runs). */
 export const callerKey = createContextKey<Caller | undefined>(undefined, {

@@ -1,6 +1,6 @@
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
-import type { ServerLimits } from "./create-server.js";
+import type { ServerLimits } from "../create-server.js";
 
 /**
  * Node's HTTP/1.1 server options for `limits`. Node checks `headersTimeout` and `requestTimeout`

@@ -13,23 +13,23 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
+import { sendJson } from "../http/json-response.js";
+import type { NodeRequest, NodeResponse } from "../http/node-types.js";
 import {
   type ByteStreamRequest,
   checkRequestMessage,
   refusedRequest,
 } from "./check-request-message.js";
-import { sendJson } from "./json-response.js";
-import type { NodeRequest, NodeResponse } from "./node-types.js";
-import { endCallOnAbort } from "./rpc/end-call-on-abort.js";
+import { endCallOnAbort } from "./end-call-on-abort.js";
 import {
   compressMinBytes,
   rpcBinaryOptions,
   rpcCompressions,
   rpcJsonOptions,
-} from "./rpc/rpc-options.js";
-import { RPC_PATH, type RpcWire, rpcWireOf } from "./rpc/rpc-wire.js";
-import { createStreamingCalls, type StreamingCallsOptions } from "./rpc/streaming-calls.js";
-import { writeUnaryResponse } from "./rpc/write-rpc-response.js";
+} from "./rpc-options.js";
+import { RPC_PATH, type RpcWire, rpcWireOf } from "./rpc-wire.js";
+import { createStreamingCalls, type StreamingCallsOptions } from "./streaming-calls.js";
+import { writeUnaryResponse } from "./write-rpc-response.js";
 
 export interface RpcHandlerOptions {
   /** Registers the services. */

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Readiness } from "./readiness.js";
+import type { Readiness } from "../health/readiness.js";
 
 export type ShutdownPhase = "unready" | "draining" | "stopped";
 

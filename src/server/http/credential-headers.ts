@@ -1,5 +1,5 @@
 import { createContextKey } from "@connectrpc/connect";
-import type { PresentedCredentials } from "../auth/authenticator.js";
+import type { PresentedCredentials } from "../../auth/authenticator.js";
 import type { NodeRequest } from "./node-types.js";
 
 /**

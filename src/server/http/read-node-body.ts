@@ -1,5 +1,5 @@
-import type { NodeRequest } from "../node-types.js";
-import type { BodyPrefix } from "./request-body.js";
+import type { BodyPrefix } from "../rpc/request-body.js";
+import type { NodeRequest } from "./node-types.js";
 
 export type NodeBody = ({ kind: "read"; bytes: Buffer } & BodyPrefix) | { kind: "aborted" };
 

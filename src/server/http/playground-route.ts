@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { HttpRoute } from "./create-server.js";
+import type { HttpRoute } from "../create-server.js";
 
 /** The bundled token playground, as `npm run build` writes it to dist/playground. */
 export interface PlaygroundAssets {
