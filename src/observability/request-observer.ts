@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import type { TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
 import { describeCaller } from "../auth/caller.js";
 import type { NodeRequest, NodeResponse } from "../server/http/node-types.js";
-import { legacyRouteKey } from "../server/legacy/legacy-routes.js";
+import { routePatternKey } from "../server/http/route-pattern.js";
 import { callerKey } from "../service/call-guard.js";
 import { endpointOf } from "./endpoint-of.js";
 import type { TokenMetrics } from "./metrics.js";
@@ -81,7 +81,7 @@ export function createRequestObserver({
         const seconds = (performance.now() - startedAt) / 1000;
         const code = completed ? codeOf() : "canceled";
         const tokenKind = [...record.tokenKinds].sort().join("+") || "none";
-        const legacyRoute = values.get(legacyRouteKey);
+        const legacyRoute = values.get(routePatternKey);
         metrics.requestsInFlight.dec({ protocol });
         const endpoint = endpointOf(req.method, path, legacyRoute);
         if (endpoint === "token") {

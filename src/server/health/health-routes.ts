@@ -1,4 +1,4 @@
-import type { HttpRoute } from "../create-server.js";
+import type { HttpRoute } from "../http/http-route.js";
 import { sendJson } from "../http/json-response.js";
 import type { Readiness } from "./readiness.js";
 

@@ -1,18 +1,11 @@
-import { createContextKey } from "@connectrpc/connect";
 import type { PresentedCredentials } from "../../auth/authenticator.js";
 import type { NodeRequest } from "./node-types.js";
 
 /**
- * Reads the credential headers of the request a call came in, every copy of each. Node keeps
- * only the first `Authorization` in `req.headers` (and joins repeated `X-API-Key`s), so a proxy
- * in front that reads the last one could authorize someone else: the guard needs them all.
+ * Every `Authorization` and `X-API-Key` header of `req`, as sent (HTTP/1.1 and HTTP/2). Node
+ * keeps only the first `Authorization` in `req.headers` (and joins repeated `X-API-Key`s), so a
+ * proxy in front that reads the last one could authorize someone else: the guard needs them all.
  */
-export const credentialHeadersKey = createContextKey<(() => PresentedCredentials) | undefined>(
-  undefined,
-  { description: "credential headers as sent" },
-);
-
-/** Every `Authorization` and `X-API-Key` header of `req`, as sent (HTTP/1.1 and HTTP/2). */
 export function credentialHeadersOf(req: NodeRequest): PresentedCredentials {
   const authorization: string[] = [];
   const apiKey: string[] = [];
@@ -23,14 +16,4 @@ export function credentialHeadersOf(req: NodeRequest): PresentedCredentials {
     else if (name === "x-api-key") apiKey.push(raw[i + 1] as string);
   }
   return { authorization, apiKey };
-}
-
-/** The credentials of a `Headers` object (a call that did not come through the Node server). */
-export function credentialsFromHeaders(header: Headers): PresentedCredentials {
-  const authorization = header.get("authorization");
-  const apiKey = header.get("x-api-key");
-  return {
-    authorization: authorization === null ? [] : [authorization],
-    apiKey: apiKey === null ? [] : [apiKey],
-  };
 }

@@ -2,7 +2,6 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import {
   ConnectError,
   type ContextValues,
-  createContextKey,
   type ServiceImpl,
 } from "@connectrpc/connect";
 import {
@@ -15,6 +14,7 @@ import { ruleViolationOf } from "../../service/create-token-service.js";
 import { readBody, sendBodyTooLarge, sendJson } from "../http/json-response.js";
 import type { NodeRequest, NodeResponse } from "../http/node-types.js";
 import { requestHeadersOf } from "../http/request-headers.js";
+import { routePatternKey } from "../http/route-pattern.js";
 import { httpStatusFromCode } from "./http-status.js";
 import { legacyInspectToken } from "./legacy-inspect-token.js";
 import {
@@ -41,11 +41,6 @@ export interface LegacyRoutesOptions {
   /** Receives unexpected errors; the caller gets a generic 500. */
   onInternalError?: (error: unknown) => void;
 }
-
-/** The pattern of the legacy route a request matched (`/rtc/:channel/…`), for request logs. */
-export const legacyRouteKey = createContextKey<string | undefined>(undefined, {
-  description: "legacy route pattern",
-});
 
 /** Handles a request if it is a legacy route; returns false when the path is not one. */
 export type LegacyRoutes = (req: NodeRequest, res: NodeResponse) => boolean;
@@ -197,7 +192,7 @@ export function legacyRoutes({
       return true;
     }
     const { route, params } = match;
-    contextValues?.(req).set(legacyRouteKey, route.pattern);
+    contextValues?.(req).set(routePatternKey, route.pattern);
     if (!route.methods.includes(req.method ?? "")) {
       const allow = route.methods.join(", ");
       res.setHeader("Allow", allow);
