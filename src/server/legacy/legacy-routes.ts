@@ -1,9 +1,5 @@
 import type { DescMethod } from "@bufbuild/protobuf";
-import {
-  ConnectError,
-  type ContextValues,
-  type ServiceImpl,
-} from "@connectrpc/connect";
+import { ConnectError, type ContextValues, type ServiceImpl } from "@connectrpc/connect";
 import {
   type GetTokenRequest,
   TokenService,
