@@ -32,7 +32,8 @@ const CLIENT_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 const MAX_LOGGED_PATH = 200;
 
 export interface RequestObserverOptions {
-  logger: Logger;
+  /** A pino logger, or any with its `info`, `debug` and `error` (Fastify's `app.log`). */
+  logger: Pick<Logger, "info" | "debug" | "error">;
   metrics: TokenMetrics;
   /** Paths of the operational endpoints: protocol `http`, logged at debug level. */
   opsPaths?: readonly string[];

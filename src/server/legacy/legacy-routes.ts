@@ -39,7 +39,11 @@ export interface LegacyRoutesOptions {
 }
 
 /** Handles a request if it is a legacy route; returns false when the path is not one. */
-export type LegacyRoutes = (req: NodeRequest, res: NodeResponse) => boolean;
+export interface LegacyRoutes {
+  (req: NodeRequest, res: NodeResponse): boolean;
+  /** Whether a path (without its query) is one of the legacy routes, whatever the method. */
+  matches(path: string): boolean;
+}
 
 interface LegacyCall {
   req: NodeRequest;
@@ -179,7 +183,7 @@ export function legacyRoutes({
     }),
   ];
 
-  return (req, res) => {
+  const handle = (req: NodeRequest, res: NodeResponse) => {
     const { path, query } = splitUrl(req.url ?? "/");
     const match = matchRoute(routes, path);
     if (match === undefined) return false;
@@ -206,6 +210,9 @@ export function legacyRoutes({
       .catch(onInternalError);
     return true;
   };
+  return Object.assign(handle, {
+    matches: (path: string) => matchRoute(routes, path) !== undefined,
+  });
 }
 
 function route(

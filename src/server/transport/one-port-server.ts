@@ -1,6 +1,7 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo, Server as NetServer, Socket } from "node:net";
+import { discardUnreadRequestOnEnd } from "../http/discard-unread-request.js";
 import type { NodeRequest, NodeResponse } from "../http/node-types.js";
 import { enforceHttp2Timeouts } from "./http2-timeouts.js";
 import { http1ServerOptions, http2ServerOptions } from "./node-server-options.js";
@@ -163,43 +164,6 @@ function graceOrAllClosed(sockets: Set<Socket>, graceMs: number): Promise<void> 
       resolve();
     });
   });
-}
-
-/** The most of an unwanted HTTP/2 request body read and discarded before the stream is reset. */
-const MAX_DISCARDED_BYTES = 1024 * 1024;
-
-/**
- * An answer sent before the whole request arrived (a message over the limit: Connect stops
- * reading) leaves the client's half of the stream unread, and Node then never ends the response:
- * the gRPC trailers are not sent and the stream, and a graceful close of its session, wait
- * forever. So once the answer is queued, read and discard the rest of the request; reset the
- * stream if the client sends far more.
- */
-function discardUnreadRequestOnEnd(
-  req: http2.Http2ServerRequest,
-  res: http2.Http2ServerResponse,
-): void {
-  const end = res.end.bind(res) as (...args: unknown[]) => http2.Http2ServerResponse;
-  res.end = ((...args: unknown[]) => {
-    const result = end(...args);
-    if (!req.complete) discard(req.stream);
-    return result;
-  }) as typeof res.end;
-}
-
-function discard(stream: http2.ServerHttp2Stream): void {
-  let discarded = 0;
-  const onReadable = () => {
-    for (let chunk: Buffer | null = stream.read(); chunk !== null; chunk = stream.read()) {
-      discarded += chunk.length;
-      if (discarded > MAX_DISCARDED_BYTES) {
-        stream.off("readable", onReadable);
-        stream.close(http2.constants.NGHTTP2_CANCEL);
-        return;
-      }
-    }
-  };
-  stream.on("readable", onReadable);
 }
 
 function closeListener(listener: NetServer): Promise<void> {
