@@ -99,6 +99,15 @@ export async function startFastifyHost(
   app.get("/hello", async () => ({ hello: "fastify" }));
   await app.listen({ port: 0, host: "127.0.0.1" });
   const { port } = app.server.address() as AddressInfo;
+  // Clients keep their HTTP/2 sessions open, and a closing Fastify waits for them.
+  const sessions = new Set<{ destroy(): void }>();
+  app.server.on(
+    "session",
+    (session: { destroy(): void; once(event: "close", f: () => void): void }) => {
+      sessions.add(session);
+      session.once("close", () => sessions.delete(session));
+    },
+  );
   return {
     name: http2 ? "fastify (h2c)" : "fastify",
     baseUrl: `http://127.0.0.1:${port}`,
@@ -106,6 +115,7 @@ export async function startFastifyHost(
     tokens,
     logLines,
     async close() {
+      for (const session of sessions) session.destroy();
       await app.close();
       await tokens.close();
     },
