@@ -34,6 +34,7 @@ const CONSUMER_TS = `import {
   type TokenClient,
 } from "agora-token-service/client";
 import { TokenService } from "agora-token-service/gen";
+import { ConfigError, createTokenRoutes, type TokenRoutes } from "agora-token-service/server";
 import { createTokenClient as createWebClient } from "agora-token-service/web";
 
 const client: TokenClient = createTokenClient({ baseUrl: "http://localhost:8080", protocol: "grpc", apiKey: "k" });
@@ -71,6 +72,14 @@ await client.getToken({ request: { case: "video", value: {} } });
 // @ts-expect-error an agent's kind is an AgentKind
 await client.getToken({ request: { case: "agent", value: { kind: "convoai" } } });
 createWebClient({ baseUrl: "https://tokens.example.com", protocol: "grpc-web", jwt: "j" });
+const routes: TokenRoutes = createTokenRoutes({
+  credentials: { appId: "a", appCertificate: "b" },
+  rateLimit: { perMinute: 60, redisFailure: "closed" },
+});
+const problems: readonly string[] = new ConfigError([]).problems;
+// @ts-expect-error the rate limit needs perMinute
+createTokenRoutes({ credentials: { appId: "a", appCertificate: "b" }, rateLimit: { burst: 5 } });
+export { routes, problems };
 export { seconds, kinds, method, wrong, RtcRole, rotated, renewBy };
 `;
 
@@ -152,6 +161,35 @@ describe("the packed tarball installed in a fresh project", () => {
       (error: { stdout: string }) => ({ stdout: error.stdout, failed: true }),
     );
     expect(result).toEqual({ stdout: "", stderr: "" });
+  });
+
+  it("serves the legacy route and health from ./server in a plain Node HTTP server", async () => {
+    writeFileSync(
+      join(project, "embed.mjs"),
+      `import { createServer } from "node:http";
+import { createTokenRoutes } from "agora-token-service/server";
+const tokens = createTokenRoutes({ credentials: { appId: process.argv[2], appCertificate: process.argv[3] }, logger: { info() {}, warn() {}, error() {}, debug() {} } });
+const server = createServer((req, res) => tokens.middleware(req, res, () => { res.writeHead(404); res.end(); }));
+server.listen(0, "127.0.0.1", async () => {
+  const base = "http://127.0.0.1:" + server.address().port;
+  const ready = await fetch(base + "/readyz");
+  const legacy = await fetch(base + "/getToken", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ tokenType: "chat", uid: "zoe" }) });
+  const other = await fetch(base + "/other");
+  console.log(JSON.stringify({ ready: ready.status, token: (await legacy.json()).token, other: other.status }));
+  server.close();
+});
+`,
+    );
+    const { stdout } = await run(
+      process.execPath,
+      ["embed.mjs", SAMPLE.appId, SAMPLE.appCertificate],
+      { cwd: project },
+    );
+    const printed = JSON.parse(stdout) as { ready: number; token: string; other: number };
+    expect(printed).toMatchObject({ ready: 200, other: 404 });
+    expect(decodeToken(printed.token).services).toEqual([
+      { type: 5, userId: "zoe", privileges: privilegesFor([1], 3600) },
+    ]);
   });
 
   it("installs the agora-token-service command, which mints and serves the playground", async () => {
