@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { typeCheckConsumer } from "./support/consumer-project.js";
 import { decodeToken, privilegesFor, SAMPLE } from "./support/decode-token.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
@@ -199,28 +200,7 @@ describe("agora-token-service-client, packed and installed alone", () => {
   );
 
   it("type-checks a strict nodenext TypeScript consumer of the package and ./node", async () => {
-    writeFileSync(join(nodeProject, "consumer.ts"), CONSUMER_TS);
-    writeFileSync(
-      join(nodeProject, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          target: "ES2022",
-          module: "NodeNext",
-          moduleResolution: "NodeNext",
-          // connect-es's own declarations name DOM types (HeadersInit), as in every project of it.
-          lib: ["ES2023", "DOM"],
-          types: ["node"],
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-        },
-        files: ["consumer.ts"],
-      }),
-    );
-    const tsc = join(nodeProject, "node_modules", "typescript", "bin", "tsc");
-    const result = await run(process.execPath, [tsc, "-p", "."], { cwd: nodeProject }).catch(
-      (error: { stdout: string }) => ({ stdout: error.stdout, failed: true }),
-    );
+    const result = await typeCheckConsumer(nodeProject, CONSUMER_TS);
     expect(result).toEqual({ stdout: "", stderr: "" });
   });
 

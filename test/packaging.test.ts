@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { typeCheckConsumer } from "./support/consumer-project.js";
 import { decodeToken, privilegesFor, SAMPLE } from "./support/decode-token.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
@@ -139,27 +140,7 @@ describe("the packed tarball installed in a fresh project", () => {
   );
 
   it("type-checks a TypeScript consumer of ./client, ./web and ./gen", async () => {
-    writeFileSync(join(project, "consumer.ts"), CONSUMER_TS);
-    writeFileSync(
-      join(project, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          target: "ES2022",
-          module: "NodeNext",
-          moduleResolution: "NodeNext",
-          lib: ["ES2023", "DOM"],
-          types: ["node"],
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-        },
-        files: ["consumer.ts"],
-      }),
-    );
-    const tsc = join(project, "node_modules", "typescript", "bin", "tsc");
-    const result = await run(process.execPath, [tsc, "-p", "."], { cwd: project }).catch(
-      (error: { stdout: string }) => ({ stdout: error.stdout, failed: true }),
-    );
+    const result = await typeCheckConsumer(project, CONSUMER_TS);
     expect(result).toEqual({ stdout: "", stderr: "" });
   });
 

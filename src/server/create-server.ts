@@ -21,6 +21,7 @@ import type { NodeRequest, NodeResponse } from "./http/node-types.js";
 import { legacyRoutes } from "./legacy/legacy-routes.js";
 import { getTokenFastPath } from "./rpc/get-token-fast-path.js";
 import { createRpcHandler } from "./rpc/rpc-handler.js";
+import { STREAM_CLOSE_GRACE_MS } from "./rpc/streaming-calls.js";
 import {
   createOnePortServer,
   type ListenerLimits,
@@ -58,9 +59,6 @@ export const defaultLimits: ServerLimits = {
   maxStreamingCalls: 1_000,
   streamingCallMaxAgeMs: 300_000,
 };
-
-/** How long a stream ended at its maximum age may take to close before it is cut, in ms. */
-const STREAM_CLOSE_GRACE_MS = 5_000;
 
 export interface ServerOptions {
   service: ServiceImpl<typeof TokenService>;

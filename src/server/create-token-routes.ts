@@ -48,7 +48,7 @@ import {
   rpcJsonOptions,
 } from "./rpc/rpc-options.js";
 import { RPC_PATH } from "./rpc/rpc-wire.js";
-import { createStreamingCalls } from "./rpc/streaming-calls.js";
+import { createStreamingCalls, STREAM_CLOSE_GRACE_MS } from "./rpc/streaming-calls.js";
 import { checkTokenRoutesSettings, type TokenRoutesSettings } from "./token-routes-options.js";
 
 export interface TokenRoutesOptions extends TokenRoutesSettings {
@@ -297,9 +297,6 @@ export function createTokenRoutes(options: TokenRoutesOptions): TokenRoutes {
     },
   };
 }
-
-/** How long a stream ended at its maximum age may take to close before it is cut, in ms. */
-const STREAM_CLOSE_GRACE_MS = 5_000;
 
 /** Ends the call's HTTP/2 stream, or its HTTP/1.1 connection (which a streaming call holds). */
 function cut(req: NodeRequest): void {

@@ -3,12 +3,12 @@ import { expressConnectMiddleware } from "@connectrpc/connect-express";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import express from "express";
 import { type FastifyInstance, fastify } from "fastify";
-import { createLogger } from "../../src/observability/logger.js";
 import {
   createTokenRoutes,
   type TokenRoutes,
   type TokenRoutesOptions,
 } from "../../src/server/create-token-routes.js";
+import { memoryLogger } from "./memory-logger.js";
 
 /** An existing backend with the token routes mounted in it, on a free loopback port. */
 export interface Host {
@@ -23,20 +23,7 @@ export interface Host {
 
 /** The token routes' options with a logger that keeps its lines in memory. */
 function withMemoryLogger(options: TokenRoutesOptions) {
-  let text = "";
-  const logger = createLogger({
-    level: "debug",
-    destination: {
-      write(line: string) {
-        text += line;
-      },
-    },
-  });
-  const logLines = () =>
-    text
-      .split("\n")
-      .filter((line) => line !== "")
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const { logger, logLines } = memoryLogger();
   return { options: { logger, ...options }, logLines };
 }
 

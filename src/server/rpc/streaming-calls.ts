@@ -1,5 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 
+/** How long a stream ended at its maximum age may take to close before it is cut, in ms. */
+export const STREAM_CLOSE_GRACE_MS = 5_000;
+
 export interface StreamingCallsOptions {
   /** Most streaming calls open at once; more are refused with `resource_exhausted`. */
   maxStreamingCalls: number;
