@@ -2,17 +2,20 @@ import type { AddressInfo } from "node:net";
 import type { Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
-import { createAccessControl } from "./create-access-control.js";
 import type { Config } from "./load-config.js";
 import { createMetrics, type TokenMetrics } from "./observability/metrics.js";
-import { createMetricsServer, metricsRoute } from "./observability/metrics-route.js";
+import { metricsRoute } from "./observability/metrics-route.js";
 import { createRequestObserver } from "./observability/request-observer.js";
-import { createServer, type HttpRoute } from "./server/create-server.js";
-import { healthRoutes } from "./server/health-routes.js";
-import { createHealthService } from "./server/health-service.js";
-import { createReadiness, type Readiness, type ReadinessCheck } from "./server/readiness.js";
-import { runShutdownSequence } from "./server/shutdown-sequence.js";
-import { createTokenService, type TokenServiceOptions } from "./service.js";
+import { createServer } from "./server/create-server.js";
+import { healthRoutes } from "./server/health/health-routes.js";
+import { createHealthService } from "./server/health/health-service.js";
+import { createReadiness, type Readiness, type ReadinessCheck } from "./server/health/readiness.js";
+import type { HttpRoute } from "./server/http/http-route.js";
+import { sendJson } from "./server/http/json-response.js";
+import { createPlainHttpServer } from "./server/transport/plain-http-server.js";
+import { runShutdownSequence } from "./server/transport/shutdown-sequence.js";
+import { createAccessControl } from "./service/create-access-control.js";
+import { createTokenService, type TokenServiceOptions } from "./service/create-token-service.js";
 
 export interface AppOptions {
   config: Pick<
@@ -83,7 +86,9 @@ export function createApp({
     onInternalError: reportInternalError,
   });
   const metricsServer =
-    config.metricsPort === undefined ? undefined : createMetricsServer(metrics.registry);
+    config.metricsPort === undefined
+      ? undefined
+      : createMetricsServer(metricsRoute(metrics.registry));
   const server = createServer({
     onInternalError: reportInternalError,
     service: observer.observeService(service),
@@ -134,4 +139,11 @@ export function createApp({
     },
     close,
   };
+}
+
+/** A server answering only `GET /metrics`, for `METRICS_PORT`. */
+function createMetricsServer(route: HttpRoute) {
+  return createPlainHttpServer((req, res) => {
+    if (!route(req, res)) sendJson(res, 404, { error: "not found" });
+  });
 }

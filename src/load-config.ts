@@ -3,10 +3,10 @@ import { type AuthConfig, readAuthConfig } from "./auth/read-auth-config.js";
 import { countNoun } from "./count-noun.js";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./observability/logger.js";
 import { type RateLimitConfig, readRateLimitConfig } from "./rate-limit/read-rate-limit-config.js";
-import { readTrustProxy, type TrustProxy } from "./server/client-address.js";
-import type { CorsAllowOrigin } from "./server/cors.js";
 import type { ServerLimits } from "./server/create-server.js";
-import { readOriginList } from "./server/origin-list.js";
+import { readTrustProxy, type TrustProxy } from "./server/http/client-address.js";
+import type { CorsAllowOrigin } from "./server/http/cors.js";
+import { readOriginList } from "./server/http/origin-list.js";
 import { type Credentials, isAgoraId } from "./token/credentials.js";
 
 /**

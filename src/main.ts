@@ -5,8 +5,8 @@ import { countNoun } from "./count-noun.js";
 import { createApp } from "./create-app.js";
 import { type Config, ConfigError, loadConfig } from "./load-config.js";
 import { createLogger, logDestination } from "./observability/logger.js";
-import { loadPlaygroundAssets, playgroundRoute } from "./server/playground-route.js";
-import { runWorkers } from "./server/run-workers.js";
+import { loadPlaygroundAssets, playgroundRoute } from "./server/http/playground-route.js";
+import { runWorkers } from "./server/transport/run-workers.js";
 
 async function main(): Promise<void> {
   // As the Go service did: a .env file in the working directory; real env variables win.

@@ -408,6 +408,16 @@ describe("agora-token-service inspect", () => {
     expect(run.stdout).toContain("Signature   valid");
   });
 
+  it("refuses an API key and a JWT together, naming the flags, with exit code 2", async () => {
+    const run = await cli(["inspect", token, "--url", server.baseUrl, "--jwt", "a.b.c"], {
+      env: { ...CREDENTIALS, AGORA_TOKEN_SERVICE_API_KEY: "0123456789abcdef" },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "give --api-key (or AGORA_TOKEN_SERVICE_API_KEY) or --jwt (or AGORA_TOKEN_SERVICE_JWT), not both",
+    );
+  });
+
   it("says what is wrong with a string that is not a token, with exit code 1", async () => {
     const [human, json] = await Promise.all([
       cli(["inspect", "006abc"]),

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { typeCheckConsumer } from "./support/consumer-project.js";
 import { decodeToken, privilegesFor, SAMPLE } from "./support/decode-token.js";
 import { startTestServer, type TestServer } from "./support/test-server.js";
 
@@ -34,6 +35,7 @@ const CONSUMER_TS = `import {
   type TokenClient,
 } from "agora-token-service/client";
 import { TokenService } from "agora-token-service/gen";
+import { ConfigError, createTokenRoutes, type TokenRoutes } from "agora-token-service/server";
 import { createTokenClient as createWebClient } from "agora-token-service/web";
 
 const client: TokenClient = createTokenClient({ baseUrl: "http://localhost:8080", protocol: "grpc", apiKey: "k" });
@@ -71,6 +73,14 @@ await client.getToken({ request: { case: "video", value: {} } });
 // @ts-expect-error an agent's kind is an AgentKind
 await client.getToken({ request: { case: "agent", value: { kind: "convoai" } } });
 createWebClient({ baseUrl: "https://tokens.example.com", protocol: "grpc-web", jwt: "j" });
+const routes: TokenRoutes = createTokenRoutes({
+  credentials: { appId: "a", appCertificate: "b" },
+  rateLimit: { perMinute: 60, redisFailure: "closed" },
+});
+const problems: readonly string[] = new ConfigError([]).problems;
+// @ts-expect-error the rate limit needs perMinute
+createTokenRoutes({ credentials: { appId: "a", appCertificate: "b" }, rateLimit: { burst: 5 } });
+export { routes, problems };
 export { seconds, kinds, method, wrong, RtcRole, rotated, renewBy };
 `;
 
@@ -130,28 +140,37 @@ describe("the packed tarball installed in a fresh project", () => {
   );
 
   it("type-checks a TypeScript consumer of ./client, ./web and ./gen", async () => {
-    writeFileSync(join(project, "consumer.ts"), CONSUMER_TS);
-    writeFileSync(
-      join(project, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          target: "ES2022",
-          module: "NodeNext",
-          moduleResolution: "NodeNext",
-          lib: ["ES2023", "DOM"],
-          types: ["node"],
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-        },
-        files: ["consumer.ts"],
-      }),
-    );
-    const tsc = join(project, "node_modules", "typescript", "bin", "tsc");
-    const result = await run(process.execPath, [tsc, "-p", "."], { cwd: project }).catch(
-      (error: { stdout: string }) => ({ stdout: error.stdout, failed: true }),
-    );
+    const result = await typeCheckConsumer(project, CONSUMER_TS);
     expect(result).toEqual({ stdout: "", stderr: "" });
+  });
+
+  it("serves the legacy route and health from ./server in a plain Node HTTP server", async () => {
+    writeFileSync(
+      join(project, "embed.mjs"),
+      `import { createServer } from "node:http";
+import { createTokenRoutes } from "agora-token-service/server";
+const tokens = createTokenRoutes({ credentials: { appId: process.argv[2], appCertificate: process.argv[3] }, logger: { info() {}, warn() {}, error() {}, debug() {} } });
+const server = createServer((req, res) => tokens.middleware(req, res, () => { res.writeHead(404); res.end(); }));
+server.listen(0, "127.0.0.1", async () => {
+  const base = "http://127.0.0.1:" + server.address().port;
+  const ready = await fetch(base + "/readyz");
+  const legacy = await fetch(base + "/getToken", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ tokenType: "chat", uid: "zoe" }) });
+  const other = await fetch(base + "/other");
+  console.log(JSON.stringify({ ready: ready.status, token: (await legacy.json()).token, other: other.status }));
+  server.close();
+});
+`,
+    );
+    const { stdout } = await run(
+      process.execPath,
+      ["embed.mjs", SAMPLE.appId, SAMPLE.appCertificate],
+      { cwd: project },
+    );
+    const printed = JSON.parse(stdout) as { ready: number; token: string; other: number };
+    expect(printed).toMatchObject({ ready: 200, other: 404 });
+    expect(decodeToken(printed.token).services).toEqual([
+      { type: 5, userId: "zoe", privileges: privilegesFor([1], 3600) },
+    ]);
   });
 
   it("installs the agora-token-service command, which mints and serves the playground", async () => {

@@ -11,8 +11,8 @@ import {
   type RedisRateLimiter,
 } from "../src/rate-limit/redis-rate-limiter.js";
 import type { RateLimit } from "../src/rate-limit/token-bucket.js";
-import { createCallGuard } from "../src/server/call-guard.js";
-import type { TrustProxy } from "../src/server/client-address.js";
+import type { TrustProxy } from "../src/server/http/client-address.js";
+import { createCallGuard } from "../src/service/call-guard.js";
 import { type Answer, type Asker, askerFor, PROTOCOLS, type Protocol, rtc } from "./support/ask.js";
 import {
   freePort,

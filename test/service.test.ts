@@ -1,7 +1,11 @@
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { RtcRole, TokenService } from "../gen/agora/token/v1/token_service_pb.js";
-import { createTokenService, ruleViolationOf, type TokenServiceOptions } from "../src/service.js";
+import {
+  createTokenService,
+  ruleViolationOf,
+  type TokenServiceOptions,
+} from "../src/service/create-token-service.js";
 import { decodeToken, privilegesFor, SAMPLE } from "./support/decode-token.js";
 
 function clientFor(options: Partial<TokenServiceOptions> = {}) {

@@ -56,6 +56,12 @@ function readApiKeys(env: Env, problems: string[], readFile: (path: string) => s
       }
     }
   }
+  checkApiKeysDiffer(keys, problems);
+  return keys;
+}
+
+/** Adds a problem for a name or a key that two entries share. */
+export function checkApiKeysDiffer(keys: readonly ApiKey[], problems: string[]): void {
   const names = new Set<string>();
   const digests = new Set<string>();
   for (const key of keys) {
@@ -65,7 +71,6 @@ function readApiKeys(env: Env, problems: string[], readFile: (path: string) => s
     names.add(key.name);
     digests.add(digest);
   }
-  return keys;
 }
 
 function readJwtSettings(env: Env, problems: string[]): JwtSettings | undefined {

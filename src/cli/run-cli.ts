@@ -11,7 +11,7 @@ import {
 } from "../../gen/agora/token/v1/token_service_pb.js";
 import { createTokenClient, type TokenClient } from "../client/create-token-client.js";
 import { ConfigError, loadConfig } from "../load-config.js";
-import { createTokenService } from "../service.js";
+import { createTokenService } from "../service/create-token-service.js";
 import { inFlagTerms } from "./flag-names.js";
 import { formatExpiry, formatInspection } from "./format-inspection.js";
 import { packageVersion } from "./package-version.js";
@@ -116,6 +116,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
+/** A client's option error in the words of the command line (`baseUrl` is `--url`). */
+function inOptionTerms(message: string): string {
+  return message
+    .replace(/\bbaseUrl\b/, "--url")
+    .replace(/\bapiKey\b/, "--api-key (or AGORA_TOKEN_SERVICE_API_KEY)")
+    .replace(/\bjwt\b/, "--jwt (or AGORA_TOKEN_SERVICE_JWT)");
+}
+
 /** Against `--url`, the shipped Node client; otherwise the service itself, in process. */
 function clientFor(
   args: Extract<CliArgs, { command: "mint" | "inspect" }>,
@@ -131,8 +139,7 @@ function clientFor(
       });
     } catch (error) {
       // The client refuses a bad URL or credential at once, naming the option.
-      if (error instanceof TypeError)
-        throw new UsageError(error.message.replace("baseUrl", "--url"));
+      if (error instanceof TypeError) throw new UsageError(inOptionTerms(error.message));
       throw error;
     }
   }

@@ -14,8 +14,9 @@ export interface ClientAuth {
 const HEADER_VALUE = /^[\x21-\x7E]+$/;
 
 /**
- * An interceptor that adds the credentials to every request, or `undefined` when there are none.
- * Throws a `TypeError` at once for a value that cannot be a header; the value is never echoed.
+ * An interceptor that adds the credential to every request, or `undefined` when there is none.
+ * Throws a `TypeError` at once for a value that cannot be a header (the value is never echoed)
+ * and for `apiKey` and `jwt` together.
  */
 export function authInterceptor({ apiKey, jwt }: ClientAuth): Interceptor | undefined {
   for (const [name, value] of [
@@ -27,6 +28,12 @@ export function authInterceptor({ apiKey, jwt }: ClientAuth): Interceptor | unde
         `${name} must be non-empty visible ASCII without spaces (got ${countNoun(value.length, "character")})`,
       );
     }
+  }
+  if (apiKey !== undefined && jwt !== undefined) {
+    // Two credentials name two callers: a service that requires credentials refuses both (401).
+    throw new TypeError(
+      "give apiKey or jwt, not both: the service refuses a call that carries two credentials",
+    );
   }
   if (apiKey === undefined && jwt === undefined) return undefined;
   return (next) => (request) => {

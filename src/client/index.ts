@@ -1,9 +1,10 @@
-// The Node entry point of the package (`agora-token-service/client`): the client factory and the
-// generated messages and service, so that one import is enough.
-export * from "../../gen/agora/token/v1/token_service_pb.js";
+// The Node entry point (`agora-token-service-client/node`, and `agora-token-service/client` of the
+// server package): the client factory on connect-node, the generated messages and service, and
+// what a caller needs to handle answers, so that one import is enough.
 export type { ClientAuth } from "./auth-interceptor.js";
 export {
   createTokenClient,
   type TokenClient,
   type TokenClientOptions,
 } from "./create-token-client.js";
+export * from "./messages.js";

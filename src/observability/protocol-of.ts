@@ -1,4 +1,4 @@
-import type { NodeRequest } from "../server/node-types.js";
+import type { NodeRequest } from "../server/http/node-types.js";
 
 /** How a request reached the service; `http` is an operational endpoint (health, metrics). */
 export type Protocol = "grpc" | "grpc-web" | "connect" | "legacy" | "http";

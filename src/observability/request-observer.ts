@@ -9,9 +9,9 @@ import {
 import type { Logger } from "pino";
 import type { TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
 import { describeCaller } from "../auth/caller.js";
-import { callerKey } from "../server/call-guard.js";
-import { legacyRouteKey } from "../server/legacy-routes.js";
-import type { NodeRequest, NodeResponse } from "../server/node-types.js";
+import type { NodeRequest, NodeResponse } from "../server/http/node-types.js";
+import { routePatternKey } from "../server/http/route-pattern.js";
+import { callerKey } from "../service/call-guard.js";
 import { endpointOf } from "./endpoint-of.js";
 import type { TokenMetrics } from "./metrics.js";
 import { protocolOf } from "./protocol-of.js";
@@ -32,7 +32,8 @@ const CLIENT_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 const MAX_LOGGED_PATH = 200;
 
 export interface RequestObserverOptions {
-  logger: Logger;
+  /** A pino logger, or any with its `info`, `debug` and `error` (Fastify's `app.log`). */
+  logger: Pick<Logger, "info" | "debug" | "error">;
   metrics: TokenMetrics;
   /** Paths of the operational endpoints: protocol `http`, logged at debug level. */
   opsPaths?: readonly string[];
@@ -81,7 +82,7 @@ export function createRequestObserver({
         const seconds = (performance.now() - startedAt) / 1000;
         const code = completed ? codeOf() : "canceled";
         const tokenKind = [...record.tokenKinds].sort().join("+") || "none";
-        const legacyRoute = values.get(legacyRouteKey);
+        const legacyRoute = values.get(routePatternKey);
         metrics.requestsInFlight.dec({ protocol });
         const endpoint = endpointOf(req.method, path, legacyRoute);
         if (endpoint === "token") {

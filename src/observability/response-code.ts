@@ -1,6 +1,6 @@
 import * as http2 from "node:http2";
 import { Code } from "@connectrpc/connect";
-import type { NodeResponse } from "../server/node-types.js";
+import type { NodeResponse } from "../server/http/node-types.js";
 import type { Protocol } from "./protocol-of.js";
 
 /** A Connect code as the Connect protocol spells it (`invalid_argument`), or `ok`. */

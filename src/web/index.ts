@@ -1,7 +1,8 @@
-// The browser entry point of the package (`agora-token-service/web`): the client factory on
-// connect-web and the generated messages and service.
-export * from "../../gen/agora/token/v1/token_service_pb.js";
+// The browser entry point (`agora-token-service-client/web`, and `agora-token-service/web` of the
+// server package): the client factory on connect-web, the generated messages and service, and
+// what a caller needs to handle answers. Nothing here imports connect-node.
 export type { ClientAuth } from "../client/auth-interceptor.js";
+export * from "../client/messages.js";
 export {
   createTokenClient,
   type TokenClient,

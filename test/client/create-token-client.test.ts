@@ -1,8 +1,10 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenClient } from "../../src/client/create-token-client.js";
+import * as nodeEntry from "../../src/client/index.js";
 import { AgentKind, RtcRole, SignedWith } from "../../src/client/index.js";
 import { createTokenClient as createWebTokenClient } from "../../src/web/create-token-client.js";
+import * as webEntry from "../../src/web/index.js";
 import type { GetTokenInit } from "../support/clients.js";
 import { decodeToken, SAMPLE } from "../support/decode-token.js";
 import { expectTokenFor } from "../support/expected-token.js";
@@ -76,19 +78,66 @@ describe("createTokenClient() from ./client and ./web", () => {
     },
   );
 
-  it.each(clients)("%s sends the API key and the JWT with every call", async (_, create) => {
-    seen.length = 0;
-    const client = create({ apiKey: "key-123", jwt: "aaa.bbb.ccc" });
-    await client.getToken({ request: { case: "chat", value: {} } });
-    await client.inspectToken({ token: "007" }).catch(() => {});
-    expect(seen).toHaveLength(2);
-    for (const call of seen) {
-      expect(call).toMatchObject({ apiKey: "key-123", authorization: "Bearer aaa.bbb.ccc" });
+  it.each(clients)("%s sends the API key or the JWT with every call", async (_, create) => {
+    for (const [auth, expected] of [
+      [{ apiKey: "key-123" }, { apiKey: "key-123", authorization: null }],
+      [{ jwt: "aaa.bbb.ccc" }, { apiKey: null, authorization: "Bearer aaa.bbb.ccc" }],
+      [{}, { apiKey: null, authorization: null }],
+    ] as const) {
+      seen.length = 0;
+      const client = create(auth);
+      await client.getToken({ request: { case: "chat", value: {} } });
+      await client.inspectToken({ token: "007" }).catch(() => {});
+      expect(seen).toEqual([expect.objectContaining(expected), expect.objectContaining(expected)]);
     }
-    seen.length = 0;
-    await create({}).getToken({ request: { case: "chat", value: {} } });
-    expect(seen).toMatchObject([{ apiKey: null, authorization: null }]);
   });
+
+  it.each(clients)("%s refuses an API key and a JWT together when created", (_, create) => {
+    seen.length = 0;
+    expect(() => create({ apiKey: "key-123", jwt: "aaa.bbb.ccc" })).toThrow(
+      /^give apiKey or jwt, not both: the service refuses a call that carries two credentials$/,
+    );
+    expect(seen).toEqual([]);
+  });
+
+  it.each([
+    ["./client", nodeEntry],
+    ["./web", webEntry],
+  ] as const)(
+    "%s exports ConnectError, Code and the response's times as Dates",
+    async (_, entry) => {
+      const client = entry.createTokenClient({ baseUrl: server.baseUrl });
+      const response = await client.getToken({
+        request: {
+          case: "rtc",
+          value: {
+            channel: "c",
+            uid: "7",
+            role: entry.RtcRole.PUBLISHER,
+            privilegeExpireSeconds: 60,
+          },
+        },
+      });
+      const issuedAt = decodeToken(response.token).issuedAt;
+      expect(entry.expiryDates(response)).toEqual({
+        expiresAt: new Date((issuedAt + 3600) * 1000),
+        privilegesExpireAt: new Date((issuedAt + 60) * 1000),
+      });
+      expect(entry.timestampDate(response.expiresAt as never)).toEqual(
+        new Date((issuedAt + 3600) * 1000),
+      );
+      const refused = await client
+        .getToken({ request: { case: "rtc", value: { channel: "c", uid: "7" } } })
+        .catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(entry.ConnectError);
+      expect((refused as InstanceType<typeof entry.ConnectError>).code).toBe(
+        entry.Code.InvalidArgument,
+      );
+      expect(() => entry.expiryDates({ ...response, expiresAt: undefined })).toThrow(
+        /^the GetToken response has no expiresAt or privilegesExpireAt$/,
+      );
+    },
+  );
 
   it("speaks the protocol it was asked for", async () => {
     seen.length = 0;

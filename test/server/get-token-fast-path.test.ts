@@ -22,9 +22,9 @@ import {
   RtcRole,
   TokenService,
 } from "../../gen/agora/token/v1/token_service_pb.js";
-import type { CallGuard } from "../../src/server/call-guard.js";
 import { createServer } from "../../src/server/create-server.js";
-import { createTokenService } from "../../src/service.js";
+import type { CallGuard } from "../../src/service/call-guard.js";
+import { createTokenService } from "../../src/service/create-token-service.js";
 import { decodeToken, privilegesFor, SAMPLE } from "../support/decode-token.js";
 import {
   envelope,

@@ -3,7 +3,7 @@ import { connect } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { RtcRole } from "../../gen/agora/token/v1/token_service_pb.js";
-import { createReadiness } from "../../src/server/readiness.js";
+import { createReadiness } from "../../src/server/health/readiness.js";
 import { type AppServer, startApp } from "../support/app-server.js";
 import { grpcJsClient, postLegacy } from "../support/clients.js";
 import { decodeToken } from "../support/decode-token.js";

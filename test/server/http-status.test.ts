@@ -1,6 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { httpStatusFromCode } from "../../src/server/http-status.js";
+import { httpStatusFromCode } from "../../src/server/legacy/http-status.js";
 
 describe("httpStatusFromCode()", () => {
   it.each([

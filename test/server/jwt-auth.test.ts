@@ -4,7 +4,7 @@ import { exportSPKI, SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthenticator } from "../../src/auth/authenticator.js";
 import { createJwtVerifier, type JwtSettings } from "../../src/auth/jwt-verifier.js";
-import { createCallGuard } from "../../src/server/call-guard.js";
+import { createCallGuard } from "../../src/service/call-guard.js";
 import { type Answer, type Asker, askerFor, chat, PROTOCOLS, rtc, rtm } from "../support/ask.js";
 import { allProtocolClients, type ProtocolClient } from "../support/clients.js";
 import { decodeToken } from "../support/decode-token.js";

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashApiKey } from "../../src/auth/api-keys.js";
 import { createAuthenticator } from "../../src/auth/authenticator.js";
 import { createJwtVerifier } from "../../src/auth/jwt-verifier.js";
-import { createCallGuard } from "../../src/server/call-guard.js";
+import { createCallGuard } from "../../src/service/call-guard.js";
 import { allProtocolClients, type GetTokenInit, type ProtocolClient } from "../support/clients.js";
 import { expectTokenFor } from "../support/expected-token.js";
 import {

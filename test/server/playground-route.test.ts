@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadPlaygroundAssets, playgroundRoute } from "../../src/server/playground-route.js";
+import { loadPlaygroundAssets, playgroundRoute } from "../../src/server/http/playground-route.js";
 import { SAMPLE } from "../support/decode-token.js";
 import { spawnService } from "../support/spawn-service.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseStrictJson } from "../../src/server/strict-json.js";
+import { parseStrictJson } from "../../src/server/http/strict-json.js";
 
 describe("parseStrictJson()", () => {
   it("parses one JSON document", () => {

@@ -1,7 +1,7 @@
 import { type App, type AppOptions, createApp } from "../../src/create-app.js";
 import { loadConfig } from "../../src/load-config.js";
-import { createLogger } from "../../src/observability/logger.js";
 import { SAMPLE } from "./decode-token.js";
+import { memoryLogger } from "./memory-logger.js";
 
 export interface AppServer {
   app: App;
@@ -25,15 +25,7 @@ export async function startApp(
   env: Record<string, string> = {},
   options: Omit<Partial<AppOptions>, "config" | "logger"> = {},
 ): Promise<AppServer> {
-  let text = "";
-  const logger = createLogger({
-    level: "debug",
-    destination: {
-      write(line: string) {
-        text += line;
-      },
-    },
-  });
+  const { logger, logLines, logText } = memoryLogger();
   const config = loadConfig({
     APP_ID: SAMPLE.appId,
     APP_CERTIFICATE: SAMPLE.appCertificate,
@@ -46,12 +38,8 @@ export async function startApp(
     port: address.port,
     baseUrl: `http://127.0.0.1:${address.port}`,
     metricsUrl: metrics && `http://127.0.0.1:${metrics.port}`,
-    logLines: () =>
-      text
-        .split("\n")
-        .filter((line) => line !== "")
-        .map((line) => JSON.parse(line) as Record<string, unknown>),
-    logText: () => text,
+    logLines,
+    logText,
     close: () => app.close(),
   };
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { PlaygroundAssets } from "../../src/server/playground-route.js";
+import type { PlaygroundAssets } from "../../src/server/http/playground-route.js";
 
 export interface StaticSite {
   origin: string;

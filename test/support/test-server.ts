@@ -1,5 +1,8 @@
 import { createServer, type ServerOptions } from "../../src/server/create-server.js";
-import { createTokenService, type TokenServiceOptions } from "../../src/service.js";
+import {
+  createTokenService,
+  type TokenServiceOptions,
+} from "../../src/service/create-token-service.js";
 import { SAMPLE } from "./decode-token.js";
 
 export interface TestServer {

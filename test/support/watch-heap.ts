@@ -4,8 +4,8 @@
 // after a full garbage collection, as JSON.
 import { createClient, createRouterTransport } from "@connectrpc/connect";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
-import { createHealthService } from "../../src/server/health-service.js";
-import { createReadiness } from "../../src/server/readiness.js";
+import { createHealthService } from "../../src/server/health/health-service.js";
+import { createReadiness } from "../../src/server/health/readiness.js";
 
 const STREAMS = Number(process.env.WATCH_STREAMS ?? 100);
 const LOOPS = Number(process.env.WATCH_LOOPS ?? 200);

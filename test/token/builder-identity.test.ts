@@ -2,7 +2,7 @@ import { createClient, createRouterTransport } from "@connectrpc/connect";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
-import { createTokenService } from "../../src/service.js";
+import { createTokenService } from "../../src/service/create-token-service.js";
 import { buildWithAgoraToken } from "../support/agora-builders.js";
 import type { GetTokenInit } from "../support/clients.js";
 import { SAMPLE } from "../support/decode-token.js";

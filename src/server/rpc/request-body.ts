@@ -1,14 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type Compression, compressedFlag } from "@connectrpc/connect/protocol";
-
-/** What was read of a request body: all of it, or the first part when it ran over the limit. */
-export interface BodyPrefix {
-  bytes: Uint8Array;
-  /** False when more followed what was read. */
-  complete: boolean;
-  /** The `Content-Length` the client declared, if any. */
-  declaredLength: number | undefined;
-}
+import type { BodyPrefix } from "../http/read-node-body.js";
 
 export type Framing = "unary" | "envelopes";
 

@@ -9,7 +9,7 @@ import {
   ScalarType,
 } from "@bufbuild/protobuf";
 import { GetTokenRequestSchema } from "../../../gen/agora/token/v1/token_service_pb.js";
-import { findDuplicateKey } from "../strict-json.js";
+import { findDuplicateKey } from "../http/strict-json.js";
 import { rpcBinaryOptions } from "./rpc-options.js";
 
 export type DecodedMessage<Desc extends DescMessage> =

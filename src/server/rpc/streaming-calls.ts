@@ -1,5 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { NodeResponse } from "../node-types.js";
+
+/** How long a stream ended at its maximum age may take to close before it is cut, in ms. */
+export const STREAM_CLOSE_GRACE_MS = 5_000;
 
 export interface StreamingCallsOptions {
   /** Most streaming calls open at once; more are refused with `resource_exhausted`. */
@@ -16,11 +18,13 @@ export type Admission =
 
 export interface StreamingCalls {
   /**
-   * Admits one streaming call answered on `res`, or refuses it when the bound is reached. The
-   * signal it gives aborts when `requestSignal` does, or when the call reaches its maximum age,
-   * with the `unavailable` error the call must end with; the call is counted until `res` closes.
+   * Admits one streaming call, or refuses it when the bound is reached. The signal it gives aborts
+   * when `requestSignal` does, or when the call reaches its maximum age, with the `unavailable`
+   * error the call must end with. The call is counted until `requestSignal` aborts, which
+   * connect-node does when the response closes, however the call ended; `cut` closes the
+   * connection or stream of a call still open `closeGraceMs` after its maximum age.
    */
-  admit(res: NodeResponse, requestSignal: AbortSignal): Admission;
+  admit(requestSignal: AbortSignal, cut: () => void): Admission;
   /** Streaming calls open now. */
   readonly open: number;
 }
@@ -43,7 +47,7 @@ export function createStreamingCalls({
     get open() {
       return open;
     },
-    admit(res, requestSignal) {
+    admit(requestSignal, cut) {
       if (open >= maxStreamingCalls) {
         return {
           kind: "refused",
@@ -55,9 +59,7 @@ export function createStreamingCalls({
       }
       open += 1;
       const call = new AbortController();
-      const follow = () => call.abort(requestSignal.reason);
-      if (requestSignal.aborted) follow();
-      else requestSignal.addEventListener("abort", follow, { once: true });
+      let closed = false;
       let grace: NodeJS.Timeout | undefined;
       const age = setTimeout(() => {
         call.abort(
@@ -67,15 +69,18 @@ export function createStreamingCalls({
           ),
         );
         grace = setTimeout(() => {
-          if (!res.writableFinished) res.destroy();
+          if (!closed) cut();
         }, closeGraceMs);
       }, maxAgeMs);
-      res.once("close", () => {
+      const onClose = () => {
+        closed = true;
         open -= 1;
         clearTimeout(age);
         clearTimeout(grace);
-        requestSignal.removeEventListener("abort", follow);
-      });
+        call.abort(requestSignal.reason);
+      };
+      if (requestSignal.aborted) onClose();
+      else requestSignal.addEventListener("abort", onClose, { once: true });
       return { kind: "admitted", signal: call.signal };
     },
   };

@@ -8,7 +8,7 @@ import {
 } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
-import type { NodeResponse } from "../node-types.js";
+import type { NodeResponse } from "../http/node-types.js";
 import { compressMinBytes, rpcJsonOptions } from "./rpc-options.js";
 import type { RpcWire } from "./rpc-wire.js";
 

@@ -5,10 +5,10 @@ import {
   InspectTokenRequestSchema,
   InspectTokenResponseSchema,
   type TokenService,
-} from "../../gen/agora/token/v1/token_service_pb.js";
-import { readBody, sendBodyTooLarge, sendJson } from "./json-response.js";
+} from "../../../gen/agora/token/v1/token_service_pb.js";
+import { readBody, sendBodyTooLarge, sendJson } from "../http/json-response.js";
+import type { NodeRequest, NodeResponse } from "../http/node-types.js";
 import { jsonObjectFromBody, LegacyInputError } from "./legacy-request.js";
-import type { NodeRequest, NodeResponse } from "./node-types.js";
 
 export interface LegacyInspectTokenOptions {
   service: ServiceImpl<typeof TokenService>;

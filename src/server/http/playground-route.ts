@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { HttpRoute } from "./create-server.js";
+import type { HttpRoute } from "./http-route.js";
 
 /** The bundled token playground, as `npm run build` writes it to dist/playground. */
 export interface PlaygroundAssets {
@@ -9,9 +9,10 @@ export interface PlaygroundAssets {
   style: Buffer;
 }
 
-// From dist/src/server (the built package) and from src/server (tsx): both find dist/playground
-// (from src/server the first one is the unbuilt source folder, which has no main.js).
-const candidateDirs = ["../../playground/", "../../dist/playground/"];
+// From dist/src/server/http (the built package) and from src/server/http (tsx): both find
+// dist/playground (from src/server/http the first one is the unbuilt source folder, which has no
+// main.js).
+const candidateDirs = ["../../../playground/", "../../../dist/playground/"];
 
 /** Reads the built playground, or returns `undefined` when it has not been built. */
 export function loadPlaygroundAssets(

@@ -1,11 +1,12 @@
 import { Code } from "@connectrpc/connect";
-import { createAuthenticator } from "./auth/authenticator.js";
-import { createJwtVerifier, type JwtSettings } from "./auth/jwt-verifier.js";
-import type { Config } from "./load-config.js";
-import { createMemoryRateLimiter } from "./rate-limit/memory-rate-limiter.js";
-import type { RateLimiter } from "./rate-limit/rate-limiter.js";
-import { createRedisRateLimiter } from "./rate-limit/redis-rate-limiter.js";
-import { type CallGuard, createCallGuard } from "./server/call-guard.js";
+import { createAuthenticator } from "../auth/authenticator.js";
+import { createJwtVerifier, type JwtSettings } from "../auth/jwt-verifier.js";
+import type { AuthConfig } from "../auth/read-auth-config.js";
+import { createMemoryRateLimiter } from "../rate-limit/memory-rate-limiter.js";
+import type { RateLimiter } from "../rate-limit/rate-limiter.js";
+import type { RateLimitConfig } from "../rate-limit/read-rate-limit-config.js";
+import { createRedisRateLimiter } from "../rate-limit/redis-rate-limiter.js";
+import { type CallGuard, createCallGuard } from "./call-guard.js";
 
 export type Log = (level: "info" | "warn" | "error", msg: string, fields?: object) => void;
 
@@ -23,7 +24,7 @@ export interface AccessControl {
  * start-up which mode is in force (loudly for open mode). Never logs a key or a token.
  */
 export function createAccessControl(
-  config: Pick<Config, "auth" | "rateLimit">,
+  config: { auth: AuthConfig; rateLimit: RateLimitConfig | undefined },
   log: Log,
 ): AccessControl {
   const { apiKeys, jwt } = config.auth;

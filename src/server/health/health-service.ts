@@ -1,9 +1,9 @@
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
+import { TokenService } from "../../../gen/agora/token/v1/token_service_pb.js";
 import {
   type Health,
   HealthCheckResponse_ServingStatus as ServingStatus,
-} from "../../gen/grpc/health/v1/health_pb.js";
+} from "../../../gen/grpc/health/v1/health_pb.js";
 import type { Readiness } from "./readiness.js";
 
 export interface HealthServiceOptions {

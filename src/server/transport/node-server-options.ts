@@ -1,13 +1,13 @@
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
-import type { ServerLimits } from "./create-server.js";
+import type { ListenerLimits } from "./one-port-server.js";
 
 /**
  * Node's HTTP/1.1 server options for `limits`. Node checks `headersTimeout` and `requestTimeout`
  * only every `connectionsCheckingInterval` (30 s by default), so the check runs often enough for
  * the timeouts to mean what they say.
  */
-export function http1ServerOptions(limits: ServerLimits): http.ServerOptions {
+export function http1ServerOptions(limits: ListenerLimits): http.ServerOptions {
   return {
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
@@ -27,7 +27,7 @@ export function http1ServerOptions(limits: ServerLimits): http.ServerOptions {
  * nghttp2 also rate-limits RST_STREAM floods ("rapid reset") by itself; Node 20 does not expose
  * that setting.
  */
-export function http2ServerOptions(limits: ServerLimits): http2.ServerOptions {
+export function http2ServerOptions(limits: ListenerLimits): http2.ServerOptions {
   return {
     settings: {
       maxConcurrentStreams: limits.http2MaxConcurrentStreams,

@@ -5,19 +5,19 @@ import {
   GetTokenRequestSchema,
   GetTokenResponseSchema,
   TokenService,
-} from "../../gen/agora/token/v1/token_service_pb.js";
-import { type CallContext, createCallContext } from "./call-context.js";
-import type { CallGuard } from "./call-guard.js";
-import type { NodeRequest, NodeResponse } from "./node-types.js";
-import { requestHeadersOf } from "./request-headers.js";
-import { untilAborted } from "./rpc/end-call-on-abort.js";
-import { readNodeBody } from "./rpc/read-node-body.js";
-import { bodyReadLimit, decompressMessage, messageOfBody } from "./rpc/request-body.js";
-import { decodeRequestMessage } from "./rpc/request-message.js";
-import { requestTimeoutOf } from "./rpc/request-timeout.js";
-import { rpcCompressions, rpcJsonOptions } from "./rpc/rpc-options.js";
-import { type RpcWire, rpcWireOf } from "./rpc/rpc-wire.js";
-import { type UnaryOutcome, writeUnaryResponse } from "./rpc/write-rpc-response.js";
+} from "../../../gen/agora/token/v1/token_service_pb.js";
+import { type CallContext, createCallContext } from "../../service/call-context.js";
+import type { CallGuard } from "../../service/call-guard.js";
+import type { NodeRequest, NodeResponse } from "../http/node-types.js";
+import { readNodeBody } from "../http/read-node-body.js";
+import { requestHeadersOf } from "../http/request-headers.js";
+import { untilAborted } from "./end-call-on-abort.js";
+import { bodyReadLimit, decompressMessage, messageOfBody } from "./request-body.js";
+import { decodeRequestMessage } from "./request-message.js";
+import { requestTimeoutOf } from "./request-timeout.js";
+import { rpcCompressions, rpcJsonOptions } from "./rpc-options.js";
+import { type RpcWire, rpcWireOf } from "./rpc-wire.js";
+import { type UnaryOutcome, writeUnaryResponse } from "./write-rpc-response.js";
 
 export interface GetTokenFastPathOptions {
   service: ServiceImpl<typeof TokenService>;

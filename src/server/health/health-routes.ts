@@ -1,5 +1,5 @@
-import type { HttpRoute } from "./create-server.js";
-import { sendJson } from "./json-response.js";
+import type { HttpRoute } from "../http/http-route.js";
+import { sendJson } from "../http/json-response.js";
 import type { Readiness } from "./readiness.js";
 
 /**

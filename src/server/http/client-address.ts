@@ -1,4 +1,3 @@
-import { createContextKey } from "@connectrpc/connect";
 import type { NodeRequest } from "./node-types.js";
 
 /**
@@ -7,11 +6,6 @@ import type { NodeRequest } from "./node-types.js";
  * `true` for the left-most address (only behind proxies that overwrite the header).
  */
 export type TrustProxy = boolean | number;
-
-/** The client's address, as {@link clientAddressOf} read it, for every RPC and legacy call. */
-export const clientAddressKey = createContextKey<string>("unknown", {
-  description: "client address",
-});
 
 /** The caller's IP address; `X-Forwarded-For` counts only as far as `trustProxy` says. */
 export function clientAddressOf(req: NodeRequest, trustProxy: TrustProxy): string {

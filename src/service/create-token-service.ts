@@ -8,10 +8,9 @@ import {
   type RtcRtmTokenRequest,
   type RtcTokenRequest,
   type TokenService,
-} from "../gen/agora/token/v1/token_service_pb.js";
-import { createInspectToken } from "./service/inspect-token.js";
-import type { Credentials } from "./token/credentials.js";
-import { type Clock, createTokenMinter, type SaltSource } from "./token/token-minter.js";
+} from "../../gen/agora/token/v1/token_service_pb.js";
+import type { Credentials } from "../token/credentials.js";
+import { type Clock, createTokenMinter, type SaltSource } from "../token/token-minter.js";
 import type {
   RtcFields,
   RtcPrivilegeLifetimes,
@@ -20,7 +19,8 @@ import type {
   AgentKind as TokenAgentKind,
   TokenRequest,
   RtcRole as TokenRtcRole,
-} from "./token/token-request.js";
+} from "../token/token-request.js";
+import { createInspectToken } from "./inspect-token.js";
 
 export interface TokenServiceOptions {
   credentials: Credentials;

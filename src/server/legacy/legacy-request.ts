@@ -3,10 +3,10 @@ import {
   type GetTokenRequest,
   GetTokenRequestSchema,
   RtcRole,
-} from "../../gen/agora/token/v1/token_service_pb.js";
-import type { RuleViolation, TokenKind } from "../token/token-request.js";
-import { resolveExpireSeconds } from "../token/token-rules.js";
-import { parseStrictJson } from "./strict-json.js";
+} from "../../../gen/agora/token/v1/token_service_pb.js";
+import type { RuleViolation, TokenKind } from "../../token/token-request.js";
+import { resolveExpireSeconds } from "../../token/token-rules.js";
+import { parseStrictJson } from "../http/strict-json.js";
 
 /**
  * Legacy input that cannot become a `GetTokenRequest` (a wrong JSON type, an unknown token type

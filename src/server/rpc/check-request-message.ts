@@ -5,10 +5,10 @@ import {
   encodeEnvelope,
   type UniversalServerRequest,
 } from "@connectrpc/connect/protocol";
-import { bodyReadLimit, decompressMessage, messageOfBody } from "./rpc/request-body.js";
-import { decodeRequestMessage } from "./rpc/request-message.js";
-import { requestTimeoutOf } from "./rpc/request-timeout.js";
-import type { RpcWire } from "./rpc/rpc-wire.js";
+import { bodyReadLimit, decompressMessage, messageOfBody } from "./request-body.js";
+import { decodeRequestMessage } from "./request-message.js";
+import { requestTimeoutOf } from "./request-timeout.js";
+import type { RpcWire } from "./rpc-wire.js";
 
 /** A request whose body is a byte stream (every request connect-node's adapter hands over). */
 export type ByteStreamRequest = Omit<UniversalServerRequest, "body"> & {

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Readiness } from "./readiness.js";
 
 export type ShutdownPhase = "unready" | "draining" | "stopped";
 
 export interface ShutdownSequenceOptions {
-  readiness: Readiness;
+  /** Turns the server unready (readiness and gRPC health), for good. */
+  readiness: { beginShutdown(): void };
   /**
    * How long requests are still served after readiness turns off, so that load balancers and
    * Kubernetes withdraw the endpoint before the listener closes, in ms.

@@ -1,5 +1,13 @@
-import type { NodeRequest } from "../node-types.js";
-import type { BodyPrefix } from "./request-body.js";
+import type { NodeRequest } from "./node-types.js";
+
+/** What was read of a request body: all of it, or the first part when it ran over the limit. */
+export interface BodyPrefix {
+  bytes: Uint8Array;
+  /** False when more followed what was read. */
+  complete: boolean;
+  /** The `Content-Length` the client declared, if any. */
+  declaredLength: number | undefined;
+}
 
 export type NodeBody = ({ kind: "read"; bytes: Buffer } & BodyPrefix) | { kind: "aborted" };
 

@@ -1,16 +1,17 @@
 import type { DescMethod } from "@bufbuild/protobuf";
+import { ConnectError, type ContextValues, type ServiceImpl } from "@connectrpc/connect";
 import {
-  ConnectError,
-  type ContextValues,
-  createContextKey,
-  type ServiceImpl,
-} from "@connectrpc/connect";
-import { type GetTokenRequest, TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
-import { ruleViolationOf } from "../service.js";
-import { createCallContext } from "./call-context.js";
-import type { CallGuard } from "./call-guard.js";
+  type GetTokenRequest,
+  TokenService,
+} from "../../../gen/agora/token/v1/token_service_pb.js";
+import { createCallContext } from "../../service/call-context.js";
+import type { CallGuard } from "../../service/call-guard.js";
+import { ruleViolationOf } from "../../service/create-token-service.js";
+import { readBody, sendBodyTooLarge, sendJson } from "../http/json-response.js";
+import type { NodeRequest, NodeResponse } from "../http/node-types.js";
+import { requestHeadersOf } from "../http/request-headers.js";
+import { routePatternKey } from "../http/route-pattern.js";
 import { httpStatusFromCode } from "./http-status.js";
-import { readBody, sendBodyTooLarge, sendJson } from "./json-response.js";
 import { legacyInspectToken } from "./legacy-inspect-token.js";
 import {
   chatRequest,
@@ -24,8 +25,6 @@ import {
   rtcRequest,
   rtmRequest,
 } from "./legacy-request.js";
-import type { NodeRequest, NodeResponse } from "./node-types.js";
-import { requestHeadersOf } from "./request-headers.js";
 
 export interface LegacyRoutesOptions {
   service: ServiceImpl<typeof TokenService>;
@@ -39,13 +38,12 @@ export interface LegacyRoutesOptions {
   onInternalError?: (error: unknown) => void;
 }
 
-/** The pattern of the legacy route a request matched (`/rtc/:channel/…`), for request logs. */
-export const legacyRouteKey = createContextKey<string | undefined>(undefined, {
-  description: "legacy route pattern",
-});
-
 /** Handles a request if it is a legacy route; returns false when the path is not one. */
-export type LegacyRoutes = (req: NodeRequest, res: NodeResponse) => boolean;
+export interface LegacyRoutes {
+  (req: NodeRequest, res: NodeResponse): boolean;
+  /** Whether a path (without its query) is one of the legacy routes, whatever the method. */
+  matches(path: string): boolean;
+}
 
 interface LegacyCall {
   req: NodeRequest;
@@ -185,7 +183,7 @@ export function legacyRoutes({
     }),
   ];
 
-  return (req, res) => {
+  const handle = (req: NodeRequest, res: NodeResponse) => {
     const { path, query } = splitUrl(req.url ?? "/");
     const match = matchRoute(routes, path);
     if (match === undefined) return false;
@@ -194,7 +192,7 @@ export function legacyRoutes({
       return true;
     }
     const { route, params } = match;
-    contextValues?.(req).set(legacyRouteKey, route.pattern);
+    contextValues?.(req).set(routePatternKey, route.pattern);
     if (!route.methods.includes(req.method ?? "")) {
       const allow = route.methods.join(", ");
       res.setHeader("Allow", allow);
@@ -212,6 +210,9 @@ export function legacyRoutes({
       .catch(onInternalError);
     return true;
   };
+  return Object.assign(handle, {
+    matches: (path: string) => matchRoute(routes, path) !== undefined,
+  });
 }
 
 function route(

@@ -1,5 +1,5 @@
 import type { NodeRequest, NodeResponse } from "./node-types.js";
-import { readNodeBody } from "./rpc/read-node-body.js";
+import { readNodeBody } from "./read-node-body.js";
 
 /** Writes a JSON answer, unless one was already started (the client may have gone). */
 export function sendJson(res: NodeResponse, status: number, body: object): void {

@@ -6,14 +6,26 @@ import {
   type Interceptor,
 } from "@connectrpc/connect";
 import { type GetTokenRequest, TokenService } from "../../gen/agora/token/v1/token_service_pb.js";
-import type { Authenticator } from "../auth/authenticator.js";
+import type { Authenticator, PresentedCredentials } from "../auth/authenticator.js";
 import { authorize } from "../auth/authorize.js";
 import { type Caller, describeCaller, rateLimitKeyOf } from "../auth/caller.js";
 import { countNoun } from "../count-noun.js";
 import type { RateLimiter } from "../rate-limit/rate-limiter.js";
-import { tokenRequestFromProto, violationError } from "../service.js";
-import { clientAddressKey } from "./client-address.js";
-import { credentialHeadersKey, credentialsFromHeaders } from "./credential-headers.js";
+import { tokenRequestFromProto, violationError } from "./create-token-service.js";
+
+/** The client's address (the rate-limit key of open mode), set by whoever serves the request. */
+export const clientAddressKey = createContextKey<string>("unknown", {
+  description: "client address",
+});
+
+/**
+ * The credential headers of the request a call came in, every copy of each, set by whoever
+ * serves the request; without it the guard reads the call's `Headers`, which keep one of each.
+ */
+export const credentialHeadersKey = createContextKey<(() => PresentedCredentials) | undefined>(
+  undefined,
+  { description: "credential headers as sent" },
+);
 
 /** The caller a guarded call was made by, for interceptors that log or count (set before the service runs). */
 export const callerKey = createContextKey<Caller | undefined>(undefined, {
@@ -120,5 +132,15 @@ export function callGuardInterceptor(guard: CallGuard): Interceptor {
       await guard.check(call);
     }
     return next(req);
+  };
+}
+
+/** The credentials of a `Headers` object (a call that did not come through the Node server). */
+export function credentialsFromHeaders(header: Headers): PresentedCredentials {
+  const authorization = header.get("authorization");
+  const apiKey = header.get("x-api-key");
+  return {
+    authorization: authorization === null ? [] : [authorization],
+    apiKey: apiKey === null ? [] : [apiKey],
   };
 }
