@@ -7,7 +7,8 @@ import { join, relative, resolve } from "node:path";
 const root = resolve(import.meta.dirname, "..");
 const work = mkdtempSync(join(tmpdir(), "check-gen-"));
 try {
-  for (const entry of ["proto", "buf.yaml", "buf.gen.yaml"]) {
+  // scripts/ holds the OpenAPI plugin that buf.gen.yaml runs.
+  for (const entry of ["proto", "buf.yaml", "buf.gen.yaml", "scripts"]) {
     cpSync(join(root, entry), join(work, entry), { recursive: true });
   }
   symlinkSync(join(root, "node_modules"), join(work, "node_modules"));

@@ -12,6 +12,8 @@ import { createHealthService } from "./server/health/health-service.js";
 import { createReadiness, type Readiness, type ReadinessCheck } from "./server/health/readiness.js";
 import type { HttpRoute } from "./server/http/http-route.js";
 import { sendJson } from "./server/http/json-response.js";
+import { openApiRoute } from "./server/http/openapi-route.js";
+import { openApiDocument } from "./server/legacy/openapi-document.js";
 import { createPlainHttpServer } from "./server/transport/plain-http-server.js";
 import { runShutdownSequence } from "./server/transport/shutdown-sequence.js";
 import { createAccessControl } from "./service/create-access-control.js";
@@ -103,6 +105,7 @@ export function createApp({
     httpRoutes: [
       ...healthRoutes(readiness),
       ...(metricsServer ? [] : [metricsRoute(metrics.registry)]),
+      openApiRoute(openApiDocument()),
       ...httpRoutes,
     ],
   });

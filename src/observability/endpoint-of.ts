@@ -12,6 +12,7 @@ export type Endpoint =
   | "readyz"
   | "grpc_health"
   | "metrics"
+  | "openapi"
   | "ping"
   | "cors_preflight"
   | "other";
@@ -22,6 +23,7 @@ const PLAIN: Record<string, Endpoint> = {
   "/healthz": "healthz",
   "/readyz": "readyz",
   "/metrics": "metrics",
+  "/openapi.json": "openapi",
 };
 
 /**

@@ -55,7 +55,7 @@ export interface RequestObserver {
 export function createRequestObserver({
   logger,
   metrics,
-  opsPaths = ["/healthz", "/readyz", "/metrics"],
+  opsPaths = ["/healthz", "/readyz", "/metrics", "/openapi.json"],
   newRequestId = randomUUID,
 }: RequestObserverOptions): RequestObserver {
   const ops = new Set(opsPaths);

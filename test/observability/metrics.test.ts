@@ -140,6 +140,7 @@ describe("GET /metrics", () => {
       });
       expect(await connectHealth.json()).toEqual({ status: "SERVING" });
       expect((await fetch(`${server.baseUrl}/ping`)).status).toBe(200);
+      expect((await fetch(`${server.baseUrl}/openapi.json`)).status).toBe(200);
       expect((await fetch(`${server.baseUrl}/no/such/page`)).status).toBe(404);
       const preflight = await fetch(`${server.baseUrl}/agora.token.v1.TokenService/GetToken`, {
         method: "OPTIONS",
@@ -177,6 +178,7 @@ describe("GET /metrics", () => {
       expect(other({ protocol: "grpc", endpoint: "grpc_health", code: "ok" })).toBe(1);
       expect(other({ protocol: "connect", endpoint: "grpc_health", code: "ok" })).toBe(1);
       expect(other({ protocol: "legacy", endpoint: "ping", code: "ok" })).toBe(1);
+      expect(other({ protocol: "http", endpoint: "openapi", code: "ok" })).toBe(1);
       expect(other({ protocol: "legacy", endpoint: "other", code: "not_found" })).toBe(1);
       expect(other({ protocol: "connect", endpoint: "cors_preflight", code: "ok" })).toBe(1);
       // The scrape that came before (this one is counted once it has been answered).
