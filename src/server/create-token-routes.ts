@@ -33,6 +33,7 @@ import { discardUnreadRequestOnEnd } from "./http/discard-unread-request.js";
 import { sendJson } from "./http/json-response.js";
 import type { NodeRequest, NodeResponse } from "./http/node-types.js";
 import { legacyRoutes } from "./legacy/legacy-routes.js";
+import { openApiDocument } from "./legacy/openapi-document.js";
 import {
   checkedHandler,
   cutCallKey,
@@ -113,6 +114,11 @@ export interface TokenRoutes {
   readonly readiness: Readiness;
   /** The Prometheus metrics of the token routes, in a registry of their own (serve or merge it). */
   readonly metrics: TokenMetrics;
+  /**
+   * The OpenAPI 3.1 document of the legacy routes and the Connect JSON RPCs, as the standalone
+   * service serves it at `/openapi.json`: serve it where you like, or merge it into yours.
+   */
+  readonly openApi: Record<string, unknown>;
   /** Turns `/readyz` and gRPC health unready for good and closes the Redis connection, if any. */
   close(): Promise<void>;
 }
@@ -291,6 +297,7 @@ export function createTokenRoutes(options: TokenRoutesOptions): TokenRoutes {
     },
     readiness,
     metrics,
+    openApi: openApiDocument(),
     async close() {
       readiness.beginShutdown();
       await accessControl.close();

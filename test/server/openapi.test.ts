@@ -13,8 +13,10 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTokenRoutes } from "../../src/server/create-token-routes.js";
 import { type AppServer, startApp } from "../support/app-server.js";
-import { decodeToken } from "../support/decode-token.js";
+import { decodeToken, SAMPLE } from "../support/decode-token.js";
+import { memoryLogger } from "../support/memory-logger.js";
 
 interface Operation {
   description?: string;
@@ -74,6 +76,14 @@ describe("GET /openapi.json", () => {
     const post = await fetch(`${open.baseUrl}/openapi.json`, { method: "POST" });
     expect(post.status).toBe(405);
     expect(post.headers.get("allow")).toBe("GET, HEAD");
+  });
+
+  it("is what createTokenRoutes() gives an embedding host as openApi", () => {
+    const tokens = createTokenRoutes({
+      credentials: { appId: SAMPLE.appId, appCertificate: SAMPLE.appCertificate },
+      logger: memoryLogger().logger,
+    });
+    expect(tokens.openApi).toEqual(document);
   });
 
   it("is a valid OpenAPI 3.1 document", async () => {
