@@ -140,8 +140,7 @@ function enumSchema(desc: DescEnum): JsonSchema {
   const values = desc.values.map((value) => `- \`${value.name}\`: ${commentText(value)}`);
   return {
     description: [
-      commentText(desc),
-      "In JSON, a value's name; a number the proto does not name comes as that number.",
+      `${commentText(desc)} In JSON, a value's name; a number the proto does not name comes as that number.`,
       "",
       ...values,
     ].join("\n"),

@@ -604,7 +604,7 @@ export const rpcOpenApi = {
         "description": "InspectedPrivilege is one privilege with its own expiry."
       },
       "agora.token.v1.RtcRole": {
-        "description": "RtcRole decides which RTC privileges the token grants.\nIn JSON, a value's name; a number the proto does not name comes as that number.\n\n- `RTC_ROLE_UNSPECIFIED`: Not a valid role: a request must choose one. It is never treated as subscriber.\n- `RTC_ROLE_PUBLISHER`: Join channel, publish audio, publish video and publish data stream.\n- `RTC_ROLE_SUBSCRIBER`: Join channel only.",
+        "description": "RtcRole decides which RTC privileges the token grants. In JSON, a value's name; a number the proto does not name comes as that number.\n\n- `RTC_ROLE_UNSPECIFIED`: Not a valid role: a request must choose one. It is never treated as subscriber.\n- `RTC_ROLE_PUBLISHER`: Join channel, publish audio, publish video and publish data stream.\n- `RTC_ROLE_SUBSCRIBER`: Join channel only.",
         "anyOf": [
           {
             "type": "string",
@@ -622,7 +622,7 @@ export const rpcOpenApi = {
         ]
       },
       "agora.token.v1.AgentKind": {
-        "description": "AgentKind names the Agora AI engine an agent's token is for.\nIn JSON, a value's name; a number the proto does not name comes as that number.\n\n- `AGENT_KIND_UNSPECIFIED`: Not a valid kind: a request must choose one.\n- `AGENT_KIND_CONVERSATIONAL_AI`: Conversational AI: adds service type 9 (agora-token's ConvoAITokenBuilder).\n- `AGENT_KIND_SPEECH_TO_TEXT`: Speech to text: adds service type 10 (agora-token's SttTokenBuilder).",
+        "description": "AgentKind names the Agora AI engine an agent's token is for. In JSON, a value's name; a number the proto does not name comes as that number.\n\n- `AGENT_KIND_UNSPECIFIED`: Not a valid kind: a request must choose one.\n- `AGENT_KIND_CONVERSATIONAL_AI`: Conversational AI: adds service type 9 (agora-token's ConvoAITokenBuilder).\n- `AGENT_KIND_SPEECH_TO_TEXT`: Speech to text: adds service type 10 (agora-token's SttTokenBuilder).",
         "anyOf": [
           {
             "type": "string",
@@ -640,7 +640,7 @@ export const rpcOpenApi = {
         ]
       },
       "agora.token.v1.SignedWith": {
-        "description": "SignedWith says which certificate signed a token. An AccessToken2 token does not say so itself: the service tries each certificate it has.\nIn JSON, a value's name; a number the proto does not name comes as that number.\n\n- `SIGNED_WITH_UNSPECIFIED`: Neither certificate verifies the signature.\n- `SIGNED_WITH_APP_CERTIFICATE`: The App Certificate this service signs with (APP_CERTIFICATE).\n- `SIGNED_WITH_SECONDARY_CERTIFICATE`: The secondary certificate (APP_CERTIFICATE_SECONDARY), accepted during a certificate rotation.",
+        "description": "SignedWith says which certificate signed a token. An AccessToken2 token does not say so itself: the service tries each certificate it has. In JSON, a value's name; a number the proto does not name comes as that number.\n\n- `SIGNED_WITH_UNSPECIFIED`: Neither certificate verifies the signature.\n- `SIGNED_WITH_APP_CERTIFICATE`: The App Certificate this service signs with (APP_CERTIFICATE).\n- `SIGNED_WITH_SECONDARY_CERTIFICATE`: The secondary certificate (APP_CERTIFICATE_SECONDARY), accepted during a certificate rotation.",
         "anyOf": [
           {
             "type": "string",
@@ -658,7 +658,7 @@ export const rpcOpenApi = {
         ]
       },
       "agora.token.v1.ServiceKind": {
-        "description": "ServiceKind is an AccessToken2 service type; the numbers are Agora's. Types unknown here are still reported, by their number.\nIn JSON, a value's name; a number the proto does not name comes as that number.\n\n- `SERVICE_KIND_UNSPECIFIED`: Not a service type Agora uses.\n- `SERVICE_KIND_RTC`: RTC (video and voice): channel and uid.\n- `SERVICE_KIND_RTM`: RTM (Signaling): user_id.\n- `SERVICE_KIND_STREAMING`: Media streaming: channel and uid (the account).\n- `SERVICE_KIND_FPA`: Fusion Packet Acceleration: no fields.\n- `SERVICE_KIND_CHAT`: Agora Chat: user_id, empty for an app token.\n- `SERVICE_KIND_FCDN`: Fusion CDN: channel and uid (the account).\n- `SERVICE_KIND_APAAS`: Flexible Classroom (APaaS): channel is the room UUID, user_id the user UUID.\n- `SERVICE_KIND_RTM2`: RTM 2: user_id. Its resource permissions are not reported.\n- `SERVICE_KIND_CONVOAI`: Conversational AI: no fields.\n- `SERVICE_KIND_STT`: Speech to text: no fields.",
+        "description": "ServiceKind is an AccessToken2 service type; the numbers are Agora's. Types unknown here are still reported, by their number. In JSON, a value's name; a number the proto does not name comes as that number.\n\n- `SERVICE_KIND_UNSPECIFIED`: Not a service type Agora uses.\n- `SERVICE_KIND_RTC`: RTC (video and voice): channel and uid.\n- `SERVICE_KIND_RTM`: RTM (Signaling): user_id.\n- `SERVICE_KIND_STREAMING`: Media streaming: channel and uid (the account).\n- `SERVICE_KIND_FPA`: Fusion Packet Acceleration: no fields.\n- `SERVICE_KIND_CHAT`: Agora Chat: user_id, empty for an app token.\n- `SERVICE_KIND_FCDN`: Fusion CDN: channel and uid (the account).\n- `SERVICE_KIND_APAAS`: Flexible Classroom (APaaS): channel is the room UUID, user_id the user UUID.\n- `SERVICE_KIND_RTM2`: RTM 2: user_id. Its resource permissions are not reported.\n- `SERVICE_KIND_CONVOAI`: Conversational AI: no fields.\n- `SERVICE_KIND_STT`: Speech to text: no fields.",
         "anyOf": [
           {
             "type": "string",
@@ -720,7 +720,7 @@ export const rpcOpenApi = {
         "additionalProperties": false
       },
       "grpc.health.v1.HealthCheckResponse.ServingStatus": {
-        "description": "\nIn JSON, a value's name; a number the proto does not name comes as that number.\n\n- `UNKNOWN`: \n- `SERVING`: \n- `NOT_SERVING`: \n- `SERVICE_UNKNOWN`: Used only by the Watch method.",
+        "description": " In JSON, a value's name; a number the proto does not name comes as that number.\n\n- `UNKNOWN`: \n- `SERVING`: \n- `NOT_SERVING`: \n- `SERVICE_UNKNOWN`: Used only by the Watch method.",
         "anyOf": [
           {
             "type": "string",
