@@ -1,11 +1,16 @@
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import {
+  DEMO_CREDENTIALS_WARNING,
   formatDuration,
   formatTime,
   serviceName,
   signatureVerdict,
 } from "../src/cli/format-inspection.js";
 import { type InspectTokenResponse, ServiceKind } from "../src/web/index.js";
+
+/** What the page says next to every token the public demo credentials signed. */
+export const DEMO_WARNING =
+  "Signed with the public demo credentials: Agora refuses this token. The service needs your project's APP_ID and APP_CERTIFICATE for tokens that join.";
 
 /** Seconds since the Unix epoch of a Timestamp. */
 const secondsOf = (at: Timestamp | undefined) => Number(at?.seconds ?? 0n);
@@ -67,22 +72,32 @@ export function renderInspection(inspection: InspectTokenResponse): DocumentFrag
   const fragment = document.createDocumentFragment();
   fragment.append(element("h2", "Inspection"));
 
+  // Nothing green for a token Agora refuses, however well it verifies here.
+  if (inspection.demoCredentials) {
+    const warning = element("p", DEMO_WARNING, "demo-warning");
+    warning.id = "inspection-demo";
+    fragment.append(warning);
+  }
   const token = element("table");
   token.id = "token-table";
   row(
     token,
     "App ID",
-    inspection.appId,
-    inspection.appIdMatches
-      ? element("span", "this service's App ID", "good")
-      : element("span", "not this service's App ID", "bad"),
+    element("span", inspection.appId, "mono"),
+    inspection.demoCredentials
+      ? element("span", "the public demo App ID", "bad")
+      : inspection.appIdMatches
+        ? element("span", "this service's App ID", "good")
+        : element("span", "not this service's App ID", "bad"),
   );
   row(
     token,
     "Signature",
-    inspection.signatureValid
-      ? element("span", signatureVerdict(inspection), "good")
-      : element("span", "not valid for this service's certificate", "bad"),
+    inspection.demoCredentials
+      ? element("span", DEMO_CREDENTIALS_WARNING, "bad")
+      : inspection.signatureValid
+        ? element("span", signatureVerdict(inspection), "good")
+        : element("span", "not valid for this service's certificate", "bad"),
     "",
   );
   row(token, "Issued at", formatTime(inspection.issuedAt), "");
@@ -98,17 +113,8 @@ export function renderInspection(inspection: InspectTokenResponse): DocumentFrag
   const services = element("table");
   services.id = "services-table";
   const head = services.createTHead().insertRow();
-  for (const title of [
-    "Service",
-    "Channel",
-    "User",
-    "Privilege",
-    "Lifetime",
-    "Expires at",
-    "Countdown",
-  ]) {
-    head.append(element("th", title));
-  }
+  const titles = ["Service", "Channel", "User", "Privilege", "Lifetime", "Expires at", "Countdown"];
+  for (const title of titles) head.append(element("th", title));
   const body = services.createTBody();
   for (const service of inspection.services) {
     const user =
@@ -131,6 +137,8 @@ export function renderInspection(inspection: InspectTokenResponse): DocumentFrag
       const cell = element("td");
       if (privilege) cell.append(countdown(privilege.expiresAt));
       tr.append(cell);
+      // A narrow screen shows each row as a card, each cell under its column's title.
+      for (const [at, td] of [...tr.cells].entries()) td.dataset.label = titles[at] ?? "";
     }
   }
   fragment.append(services);

@@ -7,16 +7,9 @@ import type { ServerLimits } from "./server/create-server.js";
 import { readTrustProxy, type TrustProxy } from "./server/http/client-address.js";
 import type { CorsAllowOrigin } from "./server/http/cors.js";
 import { readOriginList } from "./server/http/origin-list.js";
-import { type Credentials, isAgoraId } from "./token/credentials.js";
+import { type Credentials, DEMO_CREDENTIALS, isAgoraId } from "./token/credentials.js";
 
-/**
- * Public sample credentials from agora-token's own tests. Agora rejects tokens signed with them;
- * they only let a fresh clone start and answer at once outside production.
- */
-export const DEMO_CREDENTIALS: Credentials = Object.freeze({
-  appId: "970CA35de60c44645bbae8a215061b33",
-  appCertificate: "5CFd2fd1755d40ecb72977518be15d3b",
-});
+export { DEMO_CREDENTIALS };
 
 export interface Config {
   readonly credentials: Credentials;

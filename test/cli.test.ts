@@ -61,7 +61,10 @@ describe("agora-token-service mint", () => {
     ]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^007\S+\n$/);
-    expect(run.stderr).toMatch(/^expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(in (10m|9m \d+s)\)\n$/);
+    // After the demo credentials' warning (these tests sign with them).
+    expect(run.stderr).toMatch(
+      /^warning: [^\n]+\nexpires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(in (10m|9m \d+s)\)\n$/,
+    );
     const decoded = decodeToken(run.stdout.trim());
     expect(decoded).toMatchObject({
       appId: SAMPLE.appId,
@@ -103,7 +106,7 @@ describe("agora-token-service mint", () => {
       { type: 1, channel: "live", uid: "42", privileges: privilegesFor([1, 2, 3, 4], 300) },
     ]);
     expect(every.stderr).toMatch(
-      /^expires \S+Z \(in (15m|14m \d+s)\)\nfirst privilege expires \S+Z \(in (5m|4m \d+s)\): renew before then\n$/,
+      /^warning: [^\n]+\nexpires \S+Z \(in (15m|14m \d+s)\)\nfirst privilege expires \S+Z \(in (5m|4m \d+s)\): renew before then\n$/,
     );
     expect(each.code).toBe(0);
     expect(decodeToken(each.stdout.trim()).services).toEqual([
@@ -215,7 +218,7 @@ describe("agora-token-service mint", () => {
     [
       ["mint", "rtc", "--channel", "c/d", "--uid", "u", "--role", "subscriber"],
       1,
-      /^error: --channel has the character 0x2F which is not in Agora's character set/,
+      /^error: --channel has the character "\/" \(Unicode 002F\) which is not in Agora's character set/,
     ],
     [
       ["mint", "rtm", "--uid", "a", "--expire", "90000"],
@@ -376,14 +379,55 @@ describe("agora-token-service inspect", () => {
   });
 
   it("prints a readable report", async () => {
-    const run = await cli(["inspect", token]);
+    const project = { APP_ID: "0123456789abcdef0123456789abcdef", APP_CERTIFICATE: "f".repeat(32) };
+    const minted = await cli(["mint", "rtm", "--uid", "alice", "--expire", "120"], {
+      env: project,
+    });
+    expect(minted.stderr).not.toContain("demo");
+    const run = await cli(["inspect", minted.stdout.trim()], { env: project });
     expect(run.code).toBe(0);
     const lines = run.stdout.split("\n");
-    expect(lines[0]).toBe(`App ID      ${SAMPLE.appId} (this service's)`);
+    expect(lines[0]).toBe(`App ID      ${project.APP_ID} (this service's)`);
     expect(lines[1]).toBe("Signature   valid (signed with the App Certificate)");
     expect(lines[3]).toMatch(/^Expires at {2}\S+Z \(in (2m|1m \d+s)\)$/);
     expect(run.stdout).toContain('Service RTM (2)  user "alice"');
     expect(run.stdout).toMatch(/ {2}login \(1\) +expires \S+Z \(in (2m|1m \d+s)\)/);
+    expect(run.stdout + run.stderr).not.toContain("demo");
+  });
+
+  it("says next to every token it prints that the demo credentials signed it", async () => {
+    const warning = "signed with the public demo credentials so Agora rejects this token";
+    // In process, with the demo credentials unset or typed in, and through a demo service.
+    const runs = await Promise.all([
+      cli(["mint", "chat"], { env: {} }),
+      cli(["mint", "chat", "--json"]),
+      cli(["mint", "chat", "--url", server.baseUrl]),
+      cli(["inspect", token], { env: {} }),
+      cli(["inspect", token, "--url", server.baseUrl]),
+      cli(["inspect", token, "--json"]),
+    ]);
+    const [unset, json, remote, inspected, inspectedRemotely, inspectedJson] = runs;
+    for (const run of runs) expect(run.code).toBe(0);
+    // Right after the token, before its expiry.
+    expect(unset?.stderr.split("\n")[0]).toBe(
+      `warning: ${warning}. Set APP_ID and APP_CERTIFICATE to your project's.`,
+    );
+    expect(decodeToken(unset?.stdout.trim() ?? "").signatureValid).toBe(true);
+    expect(JSON.parse(json?.stdout ?? "")).toMatchObject({ demoCredentials: true });
+    expect(json?.stderr).toContain(warning);
+    expect(remote?.stderr.split("\n")[0]).toBe(
+      `warning: ${warning}. Give the service your project's APP_ID and APP_CERTIFICATE.`,
+    );
+    for (const run of [inspected, inspectedRemotely]) {
+      const lines = run?.stdout.split("\n") ?? [];
+      expect(lines[0]).toBe(`App ID      ${SAMPLE.appId} (the public demo App ID)`);
+      expect(lines[1]).toBe(`Signature   ${warning}`);
+    }
+    expect(JSON.parse(inspectedJson?.stdout ?? "")).toMatchObject({
+      demoCredentials: true,
+      signatureValid: true,
+    });
+    expect(inspectedJson?.stderr).toContain(warning);
   });
 
   it("prints every field as JSON, reads stdin with -, and checks against its own certificate", async () => {
@@ -405,7 +449,7 @@ describe("agora-token-service inspect", () => {
   it("inspects through a running service with --url", async () => {
     const run = await cli(["inspect", token, "--url", server.baseUrl, "--protocol", "grpc"]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain("Signature   valid");
+    expect(run.stdout).toContain('Service RTM (2)  user "alice"');
   });
 
   it("refuses an API key and a JWT together, naming the flags, with exit code 2", async () => {

@@ -81,6 +81,38 @@ describe("createTokenService()", () => {
     });
   });
 
+  it("says a token signed with the public demo credentials is one, minted or inspected", async () => {
+    const real = { appId: "0123456789abcdef0123456789abcdef", appCertificate: "f".repeat(32) };
+    const demo = clientFor();
+    const project = clientFor({ credentials: real });
+    const request = { request: { case: "chat" as const, value: { uid: "bob" } } };
+    const demoToken = await demo.getToken(request);
+    const projectToken = await project.getToken(request);
+    expect(demoToken.demoCredentials).toBe(true);
+    expect(projectToken.demoCredentials).toBe(false);
+    expect(decodeToken(projectToken.token, real.appCertificate).signatureValid).toBe(true);
+
+    // The token says it wherever it is inspected, even by a service with other credentials.
+    const cases = [
+      [demo, demoToken.token, { demoCredentials: true, signatureValid: true }],
+      [project, demoToken.token, { demoCredentials: true, signatureValid: false }],
+      [project, projectToken.token, { demoCredentials: false, signatureValid: true }],
+      [demo, projectToken.token, { demoCredentials: false, signatureValid: false }],
+    ] as const;
+    for (const [client, token, expected] of cases) {
+      expect(await client.inspectToken({ token })).toMatchObject(expected);
+    }
+    // The demo App ID with another certificate's signature is not a demo token.
+    const sameAppId = clientFor({ credentials: { ...SAMPLE, appCertificate: "e".repeat(32) } });
+    const signedElsewhere = await sameAppId.getToken(request);
+    expect(signedElsewhere.demoCredentials).toBe(false);
+    expect(await demo.inspectToken({ token: signedElsewhere.token })).toMatchObject({
+      appIdMatches: true,
+      demoCredentials: false,
+      signatureValid: false,
+    });
+  });
+
   it("refuses an empty request with InvalidArgument", async () => {
     const error = await errorOf(clientFor().getToken({}));
     expect(error.code).toBe(Code.InvalidArgument);

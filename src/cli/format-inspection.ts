@@ -49,8 +49,14 @@ export function formatTime(at: Timestamp | undefined): string {
   return new Date(Number(at?.seconds ?? 0n) * 1000).toISOString().replace(".000Z", "Z");
 }
 
+/** What to say next to every token signed with the public demo credentials. */
+export const DEMO_CREDENTIALS_WARNING =
+  "signed with the public demo credentials so Agora rejects this token";
+
 /** Whether the signature verifies, and with which of the service's certificates. */
 export function signatureVerdict(inspection: InspectTokenResponse): string {
+  // A demo signature "verifies" on a demo service, but no Agora project accepts it.
+  if (inspection.demoCredentials) return DEMO_CREDENTIALS_WARNING;
   if (!inspection.signatureValid) return "NOT valid for this service's certificate";
   switch (inspection.signedWith) {
     case SignedWith.APP_CERTIFICATE:
@@ -63,10 +69,15 @@ export function signatureVerdict(inspection: InspectTokenResponse): string {
   }
 }
 
+function appIdNote(inspection: InspectTokenResponse): string {
+  if (inspection.demoCredentials) return "(the public demo App ID)";
+  return inspection.appIdMatches ? "(this service's)" : "(NOT this service's App ID)";
+}
+
 /** The inspection as an aligned, readable report for a terminal. */
 export function formatInspection(inspection: InspectTokenResponse, nowSeconds: number): string {
   const lines = [
-    `App ID      ${inspection.appId} ${inspection.appIdMatches ? "(this service's)" : "(NOT this service's App ID)"}`,
+    `App ID      ${inspection.appId} ${appIdNote(inspection)}`,
     `Signature   ${signatureVerdict(inspection)}`,
     `Issued at   ${formatTime(inspection.issuedAt)}`,
     `Expires at  ${formatExpiry(inspection.expiresAt, nowSeconds)}`,

@@ -13,7 +13,7 @@ import { createTokenClient, type TokenClient } from "../client/create-token-clie
 import { ConfigError, loadConfig } from "../load-config.js";
 import { createTokenService } from "../service/create-token-service.js";
 import { inFlagTerms } from "./flag-names.js";
-import { formatExpiry, formatInspection } from "./format-inspection.js";
+import { DEMO_CREDENTIALS_WARNING, formatExpiry, formatInspection } from "./format-inspection.js";
 import { packageVersion } from "./package-version.js";
 import {
   type CliArgs,
@@ -71,8 +71,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const client = clientFor(args, io);
         const response = await client.getToken(getTokenRequestOf(args.mint));
         if (args.json) io.stdout(`${JSON.stringify(toJson(GetTokenResponseSchema, response))}\n`);
-        else {
-          io.stdout(`${response.token}\n`);
+        else io.stdout(`${response.token}\n`);
+        if (response.demoCredentials) {
+          io.stderr(
+            demoWarning(
+              args.url === undefined
+                ? "Set APP_ID and APP_CERTIFICATE to your project's."
+                : "Give the service your project's APP_ID and APP_CERTIFICATE.",
+            ),
+          );
+        }
+        if (!args.json) {
           io.stderr(`expires ${formatExpiry(response.expiresAt, now() / 1000)}\n`);
           const { expiresAt, privilegesExpireAt } = response;
           if (privilegesExpireAt && privilegesExpireAt.seconds !== expiresAt?.seconds) {
@@ -87,6 +96,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const token = args.token === "-" ? (await io.readStdin()).trim() : args.token;
         const client = clientFor(args, io);
         const response = await client.inspectToken({ token });
+        // The report says it in its own lines; JSON readers get it on stderr too.
+        if (args.json && response.demoCredentials) {
+          io.stderr(demoWarning("Mint it with your project's APP_ID and APP_CERTIFICATE."));
+        }
         io.stdout(
           args.json
             ? `${JSON.stringify(toJson(InspectTokenResponseSchema, response, { alwaysEmitImplicit: true }))}\n`
@@ -114,6 +127,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     } else io.stderr(`error: ${message} (${codeName(connectError)})\n`);
     return ExitCode.failed;
   }
+}
+
+/** The line printed next to a token signed with the demo credentials, saying what to do. */
+function demoWarning(fix: string): string {
+  return `warning: ${DEMO_CREDENTIALS_WARNING}. ${fix}\n`;
 }
 
 /** A client's option error in the words of the command line (`baseUrl` is `--url`). */
@@ -150,11 +168,11 @@ function clientFor(
     APP_CERTIFICATE_SECONDARY: io.env.APP_CERTIFICATE_SECONDARY,
     NODE_ENV: io.env.NODE_ENV,
   });
-  if (config.usingDemoCredentials) {
+  // A minted token carries its own warning (demoCredentials); a token that is checked may not be
+  // a demo one, yet it is checked against them.
+  if (config.usingDemoCredentials && args.command === "inspect") {
     io.stderr(
-      args.command === "mint"
-        ? "warning: APP_ID and APP_CERTIFICATE are not set so the token is signed with the public demo credentials. Agora rejects it.\n"
-        : "warning: APP_ID and APP_CERTIFICATE are not set so the token is checked against the public demo credentials.\n",
+      "warning: APP_ID and APP_CERTIFICATE are not set so the token is checked against the public demo credentials.\n",
     );
   }
   const service = createTokenService({ credentials: config.credentials });

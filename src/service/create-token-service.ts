@@ -9,7 +9,7 @@ import {
   type RtcTokenRequest,
   type TokenService,
 } from "../../gen/agora/token/v1/token_service_pb.js";
-import type { Credentials } from "../token/credentials.js";
+import { type Credentials, signsWithDemoCredentials } from "../token/credentials.js";
 import { type Clock, createTokenMinter, type SaltSource } from "../token/token-minter.js";
 import type {
   RtcFields,
@@ -51,6 +51,7 @@ export function createTokenService({
     onInternalError,
     ...(clock && { clock }),
   });
+  const demoCredentials = signsWithDemoCredentials(credentials);
   return {
     getToken(request) {
       let result: ReturnType<typeof minter.mint>;
@@ -69,6 +70,7 @@ export function createTokenService({
         token: result.token,
         expiresAt: timestampFromMs(result.expiresAt * 1000),
         privilegesExpireAt: timestampFromMs(result.privilegesExpireAt * 1000),
+        demoCredentials,
       };
     },
     inspectToken: (request) => inspectToken(request),

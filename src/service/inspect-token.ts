@@ -63,6 +63,7 @@ export function createInspectToken({
       expired: inspection.expired,
       signatureValid: inspection.signatureValid,
       signedWith: signedWithProto[inspection.signedWith],
+      demoCredentials: inspection.demoCredentials,
       expireSeconds: inspection.expireSeconds,
       salt: inspection.salt,
       servicesIncomplete: inspection.servicesIncomplete,

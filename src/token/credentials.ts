@@ -10,6 +10,23 @@ export interface Credentials {
   readonly secondaryAppCertificate?: string | undefined;
 }
 
+/**
+ * Public sample credentials from agora-token's own tests. Agora rejects tokens signed with them;
+ * they only let a fresh clone start and answer at once outside production.
+ */
+export const DEMO_CREDENTIALS: Credentials = Object.freeze({
+  appId: "970CA35de60c44645bbae8a215061b33",
+  appCertificate: "5CFd2fd1755d40ecb72977518be15d3b",
+});
+
+/** True when `credentials` sign with the public {@link DEMO_CREDENTIALS}, which Agora refuses. */
+export function signsWithDemoCredentials(credentials: Credentials): boolean {
+  return (
+    credentials.appId === DEMO_CREDENTIALS.appId &&
+    credentials.appCertificate === DEMO_CREDENTIALS.appCertificate
+  );
+}
+
 const AGORA_ID = /^[0-9a-fA-F]{32}$/;
 
 /**

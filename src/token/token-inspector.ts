@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { type Credentials, isAgoraId } from "./credentials.js";
+import { type Credentials, DEMO_CREDENTIALS, isAgoraId } from "./credentials.js";
 import {
   type ParsedAccessToken2,
   parseAccessToken2,
@@ -31,10 +31,10 @@ export interface InspectedService {
   privileges: InspectedPrivilege[];
 }
 
-/** What a token says, checked against the inspector's credentials. Times are Unix seconds. */
 /** Which of the inspector's certificates a token's signature verifies with. */
 export type SignedWith = "app-certificate" | "secondary-certificate" | "neither";
 
+/** What a token says, checked against the inspector's credentials. Times are Unix seconds. */
 export interface TokenInspection {
   appId: string;
   appIdMatches: boolean;
@@ -45,6 +45,8 @@ export interface TokenInspection {
   /** True when `signedWith` names a certificate. */
   signatureValid: boolean;
   signedWith: SignedWith;
+  /** True when the public demo credentials signed it (whatever the inspector's): Agora refuses it. */
+  demoCredentials: boolean;
   salt: number;
   services: InspectedService[];
   servicesIncomplete: boolean;
@@ -85,6 +87,9 @@ export function createTokenInspector({
           expired: clock() / 1000 >= expiresAt,
           signatureValid: signedWith !== "neither",
           signedWith,
+          demoCredentials:
+            read.appId === DEMO_CREDENTIALS.appId &&
+            signatureVerifies(read, DEMO_CREDENTIALS.appCertificate),
           salt: read.salt,
           services: read.services.map((service) => ({
             type: service.type,

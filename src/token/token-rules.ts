@@ -22,13 +22,42 @@ export function invalid(kind: TokenKind, field: RuleViolation["field"], rule: st
   return { kind: "invalid", violation: { kind, field, rule } } as const;
 }
 
+/** Short names of the invisible characters people most often paste by mistake. */
+const INVISIBLE_NAMES: Readonly<Record<number, string>> = {
+  0: "null",
+  9: "tab",
+  10: "line feed",
+  13: "carriage return",
+  32: "space",
+  127: "delete",
+  160: "no-break space",
+  8203: "zero-width space",
+  8205: "zero-width joiner",
+  8232: "line separator",
+  65279: "byte order mark",
+};
+
+// Controls, format characters (zero-width), separators and other whitespace, lone surrogates,
+// private-use and unassigned code points, and combining marks (which would sit on the quote).
+const INVISIBLE = /^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Z}\p{White_Space}\p{M}]$/u;
+
 /**
- * `0x2F` for "/": names the first character of `char` without putting it in a message, where
- * gRPC clients would leave it percent-encoded.
+ * The first character of `char` as a person can read it: `"/" (Unicode 002F)`, or for a
+ * character that does not show, only its code point and a short name (`Unicode 0009 (tab)`). The
+ * code point is always there because gRPC clients may leave `/` `:` `,` `?` `#` percent-encoded.
  */
 export function codePointName(char: string): string {
   const codePoint = char.codePointAt(0) ?? 0;
-  return `0x${codePoint.toString(16).toUpperCase().padStart(2, "0")}`;
+  const shown = String.fromCodePoint(codePoint);
+  // Not "U+002F": gRPC clients that leave "/" percent-encoded leave "+" so too.
+  const code = `Unicode ${codePoint.toString(16).toUpperCase().padStart(4, "0")}`;
+  if (INVISIBLE.test(shown)) {
+    const name =
+      INVISIBLE_NAMES[codePoint] ??
+      (codePoint >= 0xd800 && codePoint <= 0xdfff ? "lone surrogate" : undefined);
+    return name === undefined ? code : `${code} (${name})`;
+  }
+  return `${shown === '"' ? `'"'` : `"${shown}"`} (${code})`;
 }
 
 function firstCharOutsideAgoraSet(value: string): string | undefined {

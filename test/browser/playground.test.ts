@@ -1,24 +1,30 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Interceptor } from "@connectrpc/connect";
 import { AccessToken2, ServiceRtc } from "agora-token/src/AccessToken2.js";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPlaygroundAssets, playgroundRoute } from "../../src/server/http/playground-route.js";
+import { CHROMIUM, hasBrowser, launchChromium, pngSize } from "../support/chromium.js";
 import { decodeToken, privilegesFor, SAMPLE } from "../support/decode-token.js";
 import { type StaticSite, startStaticSite } from "../support/static-site.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const hasBrowser = existsSync(CHROMIUM);
-const artifacts = resolve(import.meta.dirname, "../../test-artifacts");
 
 if (!hasBrowser) {
   console.warn(`No browser at ${CHROMIUM} (set CHROMIUM_PATH): skipping the browser tests.`);
 }
 
+/** A project's own credentials: tokens that Agora would accept for that project. */
+const PROJECT = { appId: "0123456789abcdef0123456789abcdef", appCertificate: "f".repeat(32) };
+const DEMO_WARNING =
+  "Signed with the public demo credentials: Agora refuses this token. The service needs your project's APP_ID and APP_CERTIFICATE for tokens that join.";
+
 let service: TestServer;
+/** A service with a project's credentials, serving the playground. */
+let project: TestServer;
+/** Screenshots go here, never into the repository. */
+let screenshots: string;
 let allowedSite: StaticSite;
 let otherSite: StaticSite;
 /** Two more token services that any page may call (CORS *): one the playground lists, one not. */
@@ -58,28 +64,23 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
       httpRoutes: [playgroundRoute(assets, { serviceOrigins: [listed.baseUrl] })],
       interceptors: [recordCredentials(credentialsSeen)],
     });
-    userDataDir = mkdtempSync(join(tmpdir(), "playground-chromium-"));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
+    project = await startTestServer({
+      service: { credentials: PROJECT },
+      httpRoutes: [playgroundRoute(assets)],
     });
+    userDataDir = mkdtempSync(join(tmpdir(), "playground-chromium-"));
+    screenshots = mkdtempSync(join(tmpdir(), "playground-screenshots-"));
+    context = await launchChromium(userDataDir);
   }, 60_000);
 
   afterAll(async () => {
     await context?.close();
     await Promise.all(
-      [service, listed, unlisted, allowedSite, otherSite].map((server) => server?.close()),
+      [service, project, listed, unlisted, allowedSite, otherSite].map((server) => server?.close()),
     );
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+    for (const dir of [userDataDir, process.env.KEEP_SCREENSHOTS ? undefined : screenshots]) {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   /** Opens the page and records the content type of every call it makes to the service. */
@@ -93,6 +94,12 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
     });
     await page.goto(url);
     return { page, calls };
+  }
+
+  /** The text of the error under an action, once it shows. */
+  async function errorOf(page: Page, action: "mint" | "inspect"): Promise<string> {
+    await page.waitForSelector(`#${action}-error:not([hidden])`);
+    return (await page.locator(`#${action}-error`).textContent()) ?? "";
   }
 
   async function mintRtc(page: Page, protocol: "connect" | "grpc-web"): Promise<string> {
@@ -111,10 +118,10 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
   }
 
   it("mints a token served from the service's own origin and shows its inspection", async () => {
-    const { page } = await open(`${service.baseUrl}/`);
+    const { page } = await open(`${project.baseUrl}/`);
     const token = await mintRtc(page, "connect");
 
-    const decoded = decodeToken(token);
+    const decoded = decodeToken(token, PROJECT.appCertificate);
     expect(decoded.signatureValid).toBe(true);
     expect(decoded.services).toEqual([
       {
@@ -125,9 +132,11 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
       },
     ]);
     const tokenTable = (await page.locator("#token-table tr").allInnerTexts()).join("\n");
-    expect(tokenTable).toContain(SAMPLE.appId);
+    expect(tokenTable).toContain(PROJECT.appId);
     expect(tokenTable).toContain("this service's App ID");
     expect(tokenTable).toMatch(/Signature\s+valid/);
+    expect(await page.locator("#minted-demo").isHidden()).toBe(true);
+    expect(await page.locator("#inspection-demo").count()).toBe(0);
     expect(tokenTable).toMatch(/in (9m \d+s|10m)$/m);
     const rows = await page.locator("#services-table tbody tr").allInnerTexts();
     expect(rows.map((row) => row.split("\t").slice(0, 4))).toEqual([
@@ -136,14 +145,14 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
       ["RTC (1)", "room 42", "2882341273", "publish_video_stream (3)"],
       ["RTC (1)", "room 42", "2882341273", "publish_data_stream (4)"],
     ]);
-    expect(await page.locator("#error").isHidden()).toBe(true);
-    mkdirSync(artifacts, { recursive: true });
-    await page.screenshot({ path: join(artifacts, "playground.png"), fullPage: true });
+    expect(
+      await page.locator(".error").evaluateAll((boxes) => boxes.map((box) => box.hidden)),
+    ).toEqual([true, true]);
     await page.close();
   }, 60_000);
 
   it("shows each kind's fields and mints RTC + RTM and agent tokens with privilege lifetimes", async () => {
-    const { page } = await open(`${service.baseUrl}/`);
+    const { page } = await open(`${project.baseUrl}/`);
     const visible = async () => {
       const fields: Record<string, boolean> = {};
       for (const id of [
@@ -191,7 +200,7 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
     await page.fill("#publish-video-expire", "300");
     await page.click("#mint");
     await page.locator("#status", { hasText: "Minted and inspected over Connect." }).waitFor();
-    const rtcRtm = decodeToken(await page.inputValue("#minted-token"));
+    const rtcRtm = decodeToken(await page.inputValue("#minted-token"), PROJECT.appCertificate);
     expect(rtcRtm.signatureValid).toBe(true);
     expect(rtcRtm.services).toEqual([
       {
@@ -224,21 +233,20 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
     await page.fill("#privilege-expire", "600");
     await page.click("#mint");
     await page.locator("#services-table", { hasText: "ConvoAI (9)" }).waitFor();
-    expect(decodeToken(await page.inputValue("#minted-token")).services).toEqual([
+    expect(
+      decodeToken(await page.inputValue("#minted-token"), PROJECT.appCertificate).services,
+    ).toEqual([
       { type: 1, channel: "live 7", uid: "1001", privileges: privilegesFor([1, 2, 3, 4], 600) },
       { type: 2, userId: "1001", privileges: { 1: 900 } },
       { type: 9, privileges: {} },
     ]);
     const agentRows = await page.locator("#services-table tbody tr").allInnerTexts();
     expect(agentRows.at(-1)?.split("\t").slice(0, 4)).toEqual(["ConvoAI (9)", "", "", "none"]);
-    mkdirSync(artifacts, { recursive: true });
-    await page.screenshot({ path: join(artifacts, "playground-agent.png"), fullPage: true });
 
-    // A request the rules refuse is shown with the field it breaks.
+    // A request the rules refuse is shown under Mint, with the field it breaks.
     await page.fill("#privilege-expire", "1000");
     await page.click("#mint");
-    await page.waitForSelector("#error:not([hidden])");
-    expect(await page.locator("#error").textContent()).toBe(
+    expect(await errorOf(page, "mint")).toBe(
       "InvalidArgument: agent.rtc_rtm.privilege_expire_seconds must be at most the token's lifetime of 900 seconds (0 means as long as the token)",
     );
     await page.close();
@@ -257,8 +265,7 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
       `The Service URL is on ${service.baseUrl}, not on ${allowedSite.origin}`,
     );
     await page.click("#mint");
-    await page.waitForSelector("#error:not([hidden])");
-    expect(await page.locator("#error").textContent()).toMatch(
+    expect(await errorOf(page, "mint")).toMatch(
       /^Not sent: your API key or JWT would go to http:\/\/127\.0\.0\.1:\d+, which is not where this page came from\./,
     );
     expect(credentialsSeen).toEqual([]);
@@ -302,14 +309,13 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
     expect(await notice.textContent()).toContain(`The Service URL is on ${unlisted.baseUrl}`);
     await page.fill("#api-key", "key-123");
     await page.click("#mint");
-    await page.waitForSelector("#error:not([hidden])");
-    expect(await page.locator("#error").textContent()).toMatch(/^Not sent: /);
+    expect(await errorOf(page, "mint")).toMatch(/^Not sent: /);
 
     // Even confirmed, the page's CSP lets it call only its own origin and the listed services.
     await page.check("#trust-server");
     await page.click("#mint");
-    await page.locator("#error", { hasText: "PLAYGROUND_SERVICE_ORIGINS" }).waitFor();
-    expect(await page.locator("#error").textContent()).toBe(
+    await page.locator("#mint-error", { hasText: "PLAYGROUND_SERVICE_ORIGINS" }).waitFor();
+    expect(await page.locator("#mint-error").textContent()).toBe(
       `This page may not call ${unlisted.baseUrl}: the service that serves it lists the other services it may call in PLAYGROUND_SERVICE_ORIGINS.`,
     );
     expect(await page.inputValue("#minted-token")).toBe("");
@@ -326,7 +332,7 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
     const { page } = await open(`${service.baseUrl}/?server=${listed.baseUrl}`);
     await page.fill("#api-key", "key-456");
     await page.click("#mint");
-    await page.waitForSelector("#error:not([hidden])");
+    await errorOf(page, "mint");
     expect(listedSeen).toEqual([]);
     await page.check("#trust-server");
     await page.click("#mint");
@@ -340,16 +346,177 @@ describe.skipIf(!hasBrowser)("the token playground in Chromium", () => {
     await page.close();
   }, 60_000);
 
-  it("fails from an origin that CORS_ALLOW_ORIGIN does not allow", async () => {
+  it("says which origin to add to CORS_ALLOW_ORIGIN when the service does not allow the page's", async () => {
     for (const protocol of ["connect", "grpc-web"] as const) {
       const { page } = await open(`${otherSite.origin}/?server=${service.baseUrl}`);
       await page.selectOption("#protocol", protocol);
       await page.click("#mint");
-      await page.waitForSelector("#error:not([hidden])");
-      expect((await page.locator("#error").allInnerTexts()).join("")).toMatch(
-        /^(Unknown|Unavailable|Internal): /,
+      expect(await errorOf(page, "mint")).toBe(
+        `${service.baseUrl} answers but does not let pages from ${otherSite.origin} call it: add ${otherSite.origin} to that service's CORS_ALLOW_ORIGIN (comma-separated origins), or open the playground it serves at ${service.baseUrl}/. If ${service.baseUrl} is not a token service, correct the Service URL.`,
       );
       expect(await page.inputValue("#minted-token")).toBe("");
+      await page.close();
+    }
+  }, 60_000);
+
+  it("tells a service that is down from a URL that is not a token service", async () => {
+    // A port nothing listens on any more.
+    const gone = await startTestServer();
+    await gone.close();
+    const { page } = await open(`${otherSite.origin}/?server=${gone.baseUrl}`);
+    await page.click("#mint");
+    expect(await errorOf(page, "mint")).toBe(
+      `No service answers at ${gone.baseUrl}: it is not running, or the host or port in the Service URL is wrong.`,
+    );
+    await page.close();
+
+    // The service's own origin, with a path: something answers, but not the token service.
+    const wrong = await open(`${service.baseUrl}/?server=${service.baseUrl}/api`);
+    // gRPC-Web reads the status; Connect reads the JSON 404 body, which is no Connect error.
+    for (const [protocol, answer] of [
+      ["connect", "not found"],
+      ["grpc-web", "HTTP 404"],
+    ] as const) {
+      await wrong.page.selectOption("#protocol", protocol);
+      await wrong.page.click("#inspect");
+      expect(await errorOf(wrong.page, "inspect")).toBe(
+        `${service.baseUrl}/api is not a token service: it answered ${answer} to a TokenService call. The Service URL is the address the service listens on, without a path (such as http://localhost:8080).`,
+      );
+    }
+    await wrong.page.close();
+  }, 60_000);
+
+  it("shows each error under the action that failed and clears it when the next one starts", async () => {
+    const { page } = await open(`${service.baseUrl}/`);
+    const shown = () =>
+      page
+        .locator(".error")
+        .evaluateAll((boxes) =>
+          boxes.map((box) => (box.hidden ? "" : `${box.id}: ${box.textContent}`)),
+        );
+    await page.fill("#token", "006abc");
+    await page.click("#inspect");
+    await errorOf(page, "inspect");
+    expect(await shown()).toEqual([
+      "",
+      "inspect-error: InvalidArgument: token is an AccessToken (006) and only AccessToken2 (007) tokens can be read",
+    ]);
+
+    // The browser's own check stops this one before it is sent: the old error still goes, and
+    // the new one says which field, under Mint.
+    await page.fill("#expire", "90000");
+    await page.click("#mint");
+    await page.waitForSelector("#mint-error:not([hidden])");
+    const [mintError, inspectError] = await shown();
+    expect(mintError).toMatch(/^mint-error: Expire \(seconds\): .*86400/);
+    expect(inspectError).toBe("");
+    // Pressing Enter in a field starts the action too.
+    await page.fill("#expire", "600");
+    await page.fill("#channel", "");
+    await page.press("#uid", "Enter");
+    await page.locator("#mint-error", { hasText: "rtc.channel is required" }).waitFor();
+
+    // One credential at a time, said by the page before anything is sent.
+    await page.fill("#api-key", "key-123");
+    await page.fill("#jwt", "aaa.bbb.ccc");
+    await page.click("#inspect");
+    expect(await errorOf(page, "inspect")).toBe(
+      "Type an API key or a JWT, not both: the service refuses a call that carries two credentials.",
+    );
+    expect(await shown()).toEqual([
+      "",
+      "inspect-error: Type an API key or a JWT, not both: the service refuses a call that carries two credentials.",
+    ]);
+    await page.close();
+  }, 60_000);
+
+  it("says next to every token the demo credentials signed that Agora refuses it", async () => {
+    const { page } = await open(`${service.baseUrl}/`);
+    const token = await mintRtc(page, "grpc-web");
+    expect(decodeToken(token).signatureValid).toBe(true);
+    expect(await page.locator("#minted-demo").textContent()).toBe(DEMO_WARNING);
+    expect(await page.locator("#minted-demo").isVisible()).toBe(true);
+    expect(await page.locator("#inspection-demo").textContent()).toBe(DEMO_WARNING);
+    const tokenTable = (await page.locator("#token-table tr").allInnerTexts()).join("\n");
+    expect(tokenTable).toContain(`${SAMPLE.appId}\tthe public demo App ID`);
+    expect(tokenTable).toMatch(
+      /Signature\s+signed with the public demo credentials so Agora rejects this token/,
+    );
+    expect(tokenTable).not.toMatch(/this service's App ID|valid/);
+    // Nothing in the table is green but the time left.
+    expect(await page.locator("#token-table .good:not(.countdown)").count()).toBe(0);
+
+    // Pasted into a service with a project's credentials, a demo token is named just the same.
+    const other = await open(`${project.baseUrl}/`);
+    await other.page.fill("#token", token);
+    await other.page.click("#inspect");
+    await other.page.locator("#status", { hasText: "Inspected over Connect." }).waitFor();
+    expect(await other.page.locator("#inspection-demo").textContent()).toBe(DEMO_WARNING);
+    expect(await other.page.locator("#minted-demo").isHidden()).toBe(true);
+    await Promise.all([page.close(), other.page.close()]);
+  }, 60_000);
+
+  it("copies the minted token, and the page loads without a failed request", async () => {
+    const { page } = await open(`${project.baseUrl}/`);
+    const failed: string[] = [];
+    page.on("response", (response) => {
+      if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
+    });
+    await page.reload();
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], {
+      origin: project.baseUrl,
+    });
+    expect(await page.isDisabled("#copy-token")).toBe(true);
+    const token = await mintRtc(page, "connect");
+    await page.click("#copy-token");
+    await page.locator("#copy-status", { hasText: "Copied" }).waitFor();
+    expect(await page.evaluate("navigator.clipboard.readText()")).toBe(token);
+    expect(failed).toEqual([]);
+    // What the browser asks for by itself.
+    expect((await page.request.get(`${project.baseUrl}/favicon.ico`)).status()).toBe(204);
+    await page.close();
+  }, 60_000);
+
+  it("fits desktop and phone screens after a mint and an inspection, in screenshots", async () => {
+    for (const [width, height] of [
+      [1280, 800],
+      [390, 844],
+    ] as const) {
+      const { page } = await open(`${service.baseUrl}/`);
+      await page.setViewportSize({ width, height });
+      // A long token: the longest channel and RTM user, and an agent service on top.
+      await page.selectOption("#mint-kind", "agent");
+      await page.fill("#channel", "c".repeat(64));
+      await page.fill("#uid", "2882341273");
+      await page.fill("#rtm-user-id", "u".repeat(64));
+      await page.fill("#publish-audio-expire", "300");
+      await page.click("#mint");
+      await page.locator("#services-table", { hasText: "ConvoAI (9)" }).waitFor();
+      await page.click("#inspect");
+      await page.locator("#status", { hasText: "Inspected over Connect." }).waitFor();
+      expect(await page.locator("#services-table tbody tr").count()).toBe(6);
+
+      expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(
+        width,
+      );
+      const path = join(screenshots, `playground-${width}.png`);
+      // KEEP_SCREENSHOTS=1 keeps them and prints where, to look at them.
+      if (process.env.KEEP_SCREENSHOTS) console.log(path);
+      const png = await page.screenshot({ path, fullPage: true });
+      const size = pngSize(png);
+      // The whole page, as wide as the screen: nothing sticks out to the side.
+      expect(size.width).toBe(width);
+      expect(size.height).toBeGreaterThanOrEqual(height);
+      expect(png.length).toBeGreaterThan(10_000);
+      // Every cell of the inspection is inside the screen, the warning above it too.
+      const outside = await page
+        .locator("#inspection td, #inspection th, #inspection-demo, #minted-demo")
+        .evaluateAll(
+          (nodes, right) =>
+            nodes.filter((node) => node.getBoundingClientRect().right > right).length,
+          width,
+        );
+      expect(outside).toBe(0);
       await page.close();
     }
   }, 60_000);

@@ -240,7 +240,7 @@ describe("InspectToken on every protocol", () => {
     it.each([
       ["", "token is required"],
       ["Bearer 007abc", "token must start with 007 (the AccessToken2 version)"],
-      ["007abc%3D", "token has the character 0x25 at position 7 which is not base64"],
+      ["007abc%3D", 'token has the character "%" (Unicode 0025) at position 7 which is not base64'],
       ["007AAAAAAAA", "token is not zlib-compressed data after its base64 decoding"],
       ["007eJxjZQAAAAwABg==", "token is truncated (it ends inside the signature)"],
     ])("refuses %j with InvalidArgument saying what is wrong", async (token, message) => {
@@ -289,6 +289,7 @@ describe("legacy POST /inspectToken", () => {
       expired: false,
       signatureValid: true,
       signedWith: "SIGNED_WITH_APP_CERTIFICATE",
+      demoCredentials: true,
       services: [
         {
           kind: "SERVICE_KIND_CHAT",

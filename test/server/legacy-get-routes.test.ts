@@ -123,7 +123,7 @@ const failures: [string, RegExp][] = [
   ["/rtc/my-channel/admin/uid/1/", /^role must be "publisher" or "subscriber"$/],
   ["/rtc/my-channel/Publisher/uid/1/", /^role must be "publisher" or "subscriber"$/],
   [`/rtc/${"c".repeat(65)}/publisher/uid/1/`, /^channel must be at most 64 bytes/],
-  ["/rtc/a%2Fb/publisher/uid/1/", /^channel has the character 0x2F/],
+  ["/rtc/a%2Fb/publisher/uid/1/", /^channel has the character "\/" \(Unicode 002F\)/],
   ["/rtc/my-channel/publisher/uid/1/?expiry=86401", /^expiry must be at most 86400 seconds/],
   ["/rtc/my-channel/publisher/uid/1/?expiry=-1", /^expiry must not be negative$/],
   ["/rtc/my-channel/publisher/uid/1/?expiry=4294967296", /^expiry must be at most 86400/],
@@ -140,7 +140,7 @@ const failures: [string, RegExp][] = [
   ["/rte/my-channel/publisher/uid/1/0/", /^rtmuid must name a user/],
   ["/rte/my-channel/viewer/uid/1/", /^role must be/],
   ["/chat/account/", /^chatid is required$/],
-  ["/chat/account/a%20b/", /^chatid has the character 0x20/],
+  ["/chat/account/a%20b/", /^chatid has the character Unicode 0020 \(space\)/],
   ["/chat/app/?expiry=0x10", /^expiry must be an integer/],
   ["/rtc/a%ZZ/publisher/uid/1/", /invalid percent-encoding/],
 ];

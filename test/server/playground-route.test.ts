@@ -65,6 +65,20 @@ describe("playgroundRoute()", () => {
     expect(await head.text()).toBe("");
   });
 
+  it("answers the browser's /favicon.ico with 204, not a 404", async () => {
+    const icon = await fetch(`${server.baseUrl}/favicon.ico`);
+    expect(icon.status).toBe(204);
+    expect(await icon.text()).toBe("");
+    expect(icon.headers.get("cache-control")).toBe("max-age=86400");
+    // Without the playground, the service has no icon to answer for.
+    const bare = await startTestServer();
+    try {
+      expect((await fetch(`${bare.baseUrl}/favicon.ico`)).status).toBe(404);
+    } finally {
+      await bare.close();
+    }
+  });
+
   it("leaves other paths and methods to the RPC and legacy routes", async () => {
     expect((await fetch(`${server.baseUrl}/ping`)).status).toBe(200);
     expect((await fetch(`${server.baseUrl}/playground/other.js`)).status).toBe(404);

@@ -18,6 +18,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_INFLATED_BYTES, parseAccessToken2 } from "../../src/token/parse-access-token2.js";
 import { decodeToken, SAMPLE } from "../support/decode-token.js";
+import { withoutShownCharacters } from "../support/shown-characters.js";
 
 // agora-token's own fixed vector: issued at 1111111, 600 s, salt 1, RTC join channel.
 const VECTOR =
@@ -100,28 +101,33 @@ describe("parseAccessToken2()", () => {
       "a URL-encoded token",
       "007eJx%2BTYB",
       "base64",
-      /^has the character 0x25 at position 7 which is not base64 \(URL-decode the token first\)$/,
+      /^has the character "%" \(Unicode 0025\) at position 7 which is not base64 \(URL-decode the token first\)$/,
     ],
     [
       "a token whose plus became a space",
       "007eJx TYBBb",
       "base64",
-      /^has the character 0x20 at position 7 which is not base64 \(a space often replaces/,
+      /^has the character Unicode 0020 \(space\) at position 7 which is not base64 \(a space often replaces/,
     ],
     [
       "a token with a trailing newline",
       `${VECTOR}\n`,
       "base64",
       new RegExp(
-        `^has the character 0x0A at position ${VECTOR.length + 1} which is not base64 \\(remove the whitespace`,
+        `^has the character Unicode 000A \\(line feed\\) at position ${VECTOR.length + 1} which is not base64 \\(remove the whitespace`,
       ),
     ],
-    ["URL-safe base64", "007eJx-TYBBb", "base64", /0x2D .* \(it looks URL-safe base64/],
+    [
+      "URL-safe base64",
+      "007eJx-TYBBb",
+      "base64",
+      /"-" \(Unicode 002D\) .* \(it looks URL-safe base64/,
+    ],
     [
       "padding in the middle",
       "007eJ=xTYBBb",
       "base64",
-      /0x3D .* \(padding belongs only at the end\)/,
+      /"=" \(Unicode 003D\) .* \(padding belongs only at the end\)/,
     ],
     ["a cut token", VECTOR.slice(0, 50), "base64", /length after 007 is not a multiple of 4/],
     ["base64 that is not zlib", "007AAAAAAAA", "compression", /^is not zlib-compressed data/],
@@ -162,12 +168,14 @@ describe("parseAccessToken2()", () => {
     ]);
   });
 
-  it("keeps gRPC-unsafe characters out of every rule", () => {
+  it("keeps gRPC-unsafe characters out of every rule but beside their code point", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary", maxLength: 64 }), (tail) => {
         for (const token of [tail, `007${tail}`, `006${tail}`]) {
           const result = parseAccessToken2(token);
-          if (result.kind === "invalid") expect(result.violation.rule).not.toMatch(/[;/?:@&=+$,#]/);
+          if (result.kind === "invalid") {
+            expect(withoutShownCharacters(result.violation.rule)).not.toMatch(/[;/?:@&=+$,#]/);
+          }
         }
       }),
     );

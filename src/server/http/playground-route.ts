@@ -53,8 +53,9 @@ export interface PlaygroundRouteOptions {
 }
 
 /**
- * Serves the token playground: `GET /` is the page, `/playground/main.js` and `.css` its bundle.
- * Other paths are left to the next route.
+ * Serves the token playground: `GET /` is the page, `/playground/main.js` and `.css` its bundle,
+ * and `/favicon.ico`, which every browser asks for, an empty answer (204) rather than a 404 in
+ * the console. Other paths are left to the next route.
  */
 export function playgroundRoute(
   assets: PlaygroundAssets,
@@ -68,8 +69,14 @@ export function playgroundRoute(
   ]);
   return (req, res) => {
     const path = (req.url ?? "/").split("?", 1)[0] ?? "/";
+    if (req.method !== "GET" && req.method !== "HEAD") return false;
+    if (path === "/favicon.ico") {
+      res.writeHead(204, { "Cache-Control": "max-age=86400" });
+      res.end();
+      return true;
+    }
     const file = files.get(path);
-    if (file === undefined || (req.method !== "GET" && req.method !== "HEAD")) return false;
+    if (file === undefined) return false;
     res.writeHead(200, {
       "Content-Type": file.type,
       "Content-Length": file.body.length,
