@@ -17,7 +17,6 @@ import { createTokenService } from "../src/service/create-token-service.js";
 import { DEMO_CREDENTIALS } from "../src/token/credentials.js";
 import { launchChromium } from "../test/support/chromium.js";
 import { buildPlayground } from "./build-playground.mjs";
-import { indexedPng } from "./indexed-png.js";
 
 const root = resolve(import.meta.dirname, "..");
 const { values } = parseArgs({
@@ -49,8 +48,7 @@ try {
   await page.fill("#publish-video-expire", "600");
   await page.click("#mint");
   await page.locator("#status", { hasText: "Minted and inspected" }).waitFor();
-  // With a palette the picture is half the size and looks the same (scripts/indexed-png.ts).
-  const png = indexedPng(await page.screenshot({ fullPage: true }));
+  const png = await page.screenshot({ fullPage: true });
   writeFileSync(values.out, png);
   const kib = Math.round(png.length / 1024);
   console.log(`wrote ${relative(process.cwd(), values.out)} (${kib} KiB)`);

@@ -469,6 +469,10 @@ export const rpcOpenApi = {
             "type": "string",
             "format": "date-time",
             "description": "The earliest time any privilege in the token expires: when the app should have renewed (onTokenPrivilegeWillExpire fires 30 seconds before it). Equal to expires_at when every privilege lasts as long as the token."
+          },
+          "demoCredentials": {
+            "type": "boolean",
+            "description": "True when the service signed the token with the public demo credentials (it was started without APP_ID and APP_CERTIFICATE): Agora refuses the token. Set both on the service for tokens that join."
           }
         },
         "additionalProperties": false,
@@ -540,6 +544,10 @@ export const rpcOpenApi = {
           "signedWith": {
             "$ref": "#/components/schemas/agora.token.v1.SignedWith",
             "description": "Which of this service's certificates the signature verifies with."
+          },
+          "demoCredentials": {
+            "type": "boolean",
+            "description": "True when the token is signed with the public demo credentials (the sample App ID and App Certificate of agora-token's tests, which a service without APP_ID and APP_CERTIFICATE signs with): Agora refuses it, whatever signature_valid says."
           }
         },
         "additionalProperties": false,
