@@ -1,51 +1,100 @@
-// Load benchmark: our server and, in the same run, a minimal node:http + agora-token baseline,
-// driven with the same load on loopback. Prints req/s, p50, p99 and peak RSS per route and the
-// ratio to the baseline. Needs wrk and h2load (Debian: wrk, nghttp2-client).
-// Usage: npm run bench  (BENCH_SECONDS=10 BENCH_CONNECTIONS=32 BENCH_WORKERS=2 to change)
+// Load benchmark: this service and, in the same rounds, a minimal node:http + agora-token
+// baseline, driven with the same load on loopback. Each round starts every server fresh and runs
+// every route; rounds are interleaved (the servers' order rotates) and the table shows medians:
+// req/s, p99, the server's CPU seconds (utime + stime of every process and thread, from /proc),
+// requests per CPU-second, the RSS high-water mark, and each goal beside the figure it applies to.
+// Needs wrk and h2load (Debian: wrk, nghttp2-client).
+// Usage: npm run bench  (BENCH_ROUNDS=5 BENCH_SECONDS=10 BENCH_WARMUP_SECONDS=3
+//        BENCH_CONNECTIONS=32 to change; BENCH_ROUNDS=1 BENCH_SECONDS=3 for a quick look)
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { GetTokenRequestSchema, RtcRole } from "../gen/agora/token/v1/token_service_pb.js";
 
 const root = resolve(import.meta.dirname, "..");
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const workers = Number(process.env.BENCH_WORKERS ?? 2);
 const work = mkdtempSync(join(tmpdir(), "bench-"));
 const RPC_PATH = "/agora.token.v1.TokenService/GetToken";
+const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 
-interface Result {
-  route: string;
-  server: string;
+/** What one load run measured. */
+interface Run {
   requestsPerSecond: number;
-  p50Ms: number;
   p99Ms: number;
-  peakRssMiB: number;
   errors: number;
+  /** Server CPU time during the measured seconds (warm-up excluded), all processes. */
+  cpuSeconds: number;
+  /** The server's RSS high-water mark after this run (VmHWM, summed over its processes). */
+  peakRssMiB: number;
 }
 
-const legacyBody = JSON.stringify({
-  tokenType: "rtc",
-  channel: "bench-channel",
-  role: "publisher",
-  uid: "user123",
-  expire: 3600,
-});
-const rpcMessage = create(GetTokenRequestSchema, {
-  request: {
-    case: "rtc",
-    value: {
+/** A goal: this row's req/s at least `ratio` × another row's (the baseline's, by default). */
+interface Goal {
+  ratio: number;
+  of?: string;
+  /** The p99 must also be at or below the baseline's. */
+  p99: boolean;
+}
+
+interface Route {
+  /** Row label: server, route. */
+  label: string;
+  load: (port: number) => Load;
+  goal?: Goal;
+}
+
+/** A load generator aimed at one route: a warm-up, then the measured run. */
+interface Load {
+  warmUp(): void;
+  measure(): Omit<Run, "cpuSeconds" | "peakRssMiB">;
+}
+
+interface Scenario {
+  name: string;
+  command: string[];
+  env: Record<string, string>;
+  routes: Route[];
+}
+
+const legacyBody = Buffer.from(
+  JSON.stringify({
+    tokenType: "rtc",
+    channel: "bench-channel",
+    role: "publisher",
+    uid: "user123",
+    expire: 3600,
+  }),
+);
+const connectJsonBody = Buffer.from(
+  JSON.stringify({
+    rtc: {
       channel: "bench-channel",
       uid: "user123",
-      role: RtcRole.PUBLISHER,
+      role: "RTC_ROLE_PUBLISHER",
       expireSeconds: 3600,
     },
-  },
-});
-const binary = toBinary(GetTokenRequestSchema, rpcMessage);
+  }),
+);
+const binary = toBinary(
+  GetTokenRequestSchema,
+  create(GetTokenRequestSchema, {
+    request: {
+      case: "rtc",
+      value: {
+        channel: "bench-channel",
+        uid: "user123",
+        role: RtcRole.PUBLISHER,
+        expireSeconds: 3600,
+      },
+    },
+  }),
+);
 const framed = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), binary]);
 framed.writeUInt32BE(binary.length, 1);
 
@@ -69,7 +118,7 @@ async function freePort(): Promise<number> {
 }
 
 async function waitForPort(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
+  for (let attempt = 0; attempt < 150; attempt++) {
     try {
       const response = await fetch(`http://127.0.0.1:${port}/getToken`, {
         method: "POST",
@@ -84,115 +133,151 @@ async function waitForPort(port: number): Promise<void> {
   throw new Error(`nothing answered on port ${port}`);
 }
 
-/** RSS of a process and all its children (cluster workers), in bytes. */
-function treeRss(pid: number): number {
-  let total = 0;
+/** A process and its descendants (cluster workers). */
+function processTree(pid: number): number[] {
   try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    total += Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
     const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
-    for (const child of children.split(/\s+/).filter(Boolean)) total += treeRss(Number(child));
+    return [
+      pid,
+      ...children
+        .split(/\s+/)
+        .filter(Boolean)
+        .flatMap((child) => processTree(Number(child))),
+    ];
   } catch {
-    // the process is gone
+    return [];
   }
-  return total;
 }
 
-function sampleRss(pid: number): () => number {
-  let peak = treeRss(pid);
-  const timer = setInterval(() => {
-    peak = Math.max(peak, treeRss(pid));
-  }, 100);
-  return () => {
-    clearInterval(timer);
-    return peak / 1024 / 1024;
-  };
+/** utime + stime of every thread of the process tree, in seconds. */
+function treeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const member of processTree(pid)) {
+    try {
+      // Fields after the command (which may hold spaces) start at field 3: utime is 14, stime 15.
+      const stat = readFileSync(`/proc/${member}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process is gone
+    }
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** VmHWM (peak RSS) summed over the process tree, in MiB. */
+function treePeakRssMiB(pid: number): number {
+  let kib = 0;
+  for (const member of processTree(pid)) {
+    try {
+      const status = readFileSync(`/proc/${member}/status`, "utf8");
+      kib += Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+    } catch {
+      // the process is gone
+    }
+  }
+  return kib / 1024;
 }
 
 function luaString(bytes: Uint8Array): string {
   return `"${[...bytes].map((byte) => `\\${byte}`).join("")}"`;
 }
 
-function runWrk(url: string, contentType: string, body: Uint8Array) {
+function wrk(url: string, contentType: string, body: Uint8Array): Load {
   const script = join(work, `wrk-${Math.random().toString(36).slice(2)}.lua`);
   writeFileSync(
     script,
     `wrk.method = "POST"\nwrk.headers["Content-Type"] = "${contentType}"\nwrk.body = ${luaString(body)}\n`,
   );
-  const output = execFileSync(
-    "wrk",
-    ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", script, url],
-    { encoding: "utf8" },
-  );
-  const unitMs: Record<string, number> = { us: 0.001, ms: 1, s: 1000 };
-  const percentile = (p: string) => {
-    const [, value, unit] = new RegExp(`${p}%\\s+([\\d.]+)(us|ms|s)`).exec(output) ?? [];
-    return Number(value) * (unitMs[unit ?? ""] ?? Number.NaN);
-  };
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
-  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(
-    output,
-  );
-  const errors =
-    non2xx + (socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0);
+  const run = (duration: number) =>
+    execFileSync(
+      "wrk",
+      ["-t1", `-c${connections}`, `-d${duration}s`, "--latency", "-s", script, url],
+      { encoding: "utf8" },
+    );
   return {
-    requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1]),
-    p50Ms: percentile("50"),
-    p99Ms: percentile("99"),
-    errors,
+    warmUp: () => {
+      if (warmupSeconds > 0) run(warmupSeconds);
+    },
+    measure: () => {
+      const output = run(seconds);
+      const unitMs: Record<string, number> = { us: 0.001, ms: 1, s: 1000 };
+      const [, value, unit] = /99%\s+([\d.]+)(us|ms|s)/.exec(output) ?? [];
+      const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
+      const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(
+        output,
+      );
+      return {
+        requestsPerSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(output)?.[1]),
+        p99Ms: Number(value) * (unitMs[unit ?? ""] ?? Number.NaN),
+        errors: non2xx + (socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0),
+      };
+    },
   };
 }
 
-function runH2load(url: string) {
+function h2load(url: string, clients: number, streams: number): Load {
   const bodyFile = join(work, "grpc-body.bin");
   writeFileSync(bodyFile, framed);
-  const log = join(work, `h2load-${Math.random().toString(36).slice(2)}.log`);
-  const output = execFileSync(
-    "h2load",
-    [
-      `-c${connections}`,
-      "-m1",
-      `-D${seconds}`,
-      "--warm-up-time=1",
-      "-d",
-      bodyFile,
-      "-H",
-      "content-type: application/grpc",
-      "-H",
-      "te: trailers",
-      `--log-file=${log}`,
-      url,
-    ],
-    { encoding: "utf8" },
-  );
-  // Log lines: start time (µs), status, duration (µs).
-  const durations = readFileSync(log, "utf8")
-    .trim()
-    .split("\n")
-    .map((line) => Number(line.split("\t")[2]) / 1000)
-    .sort((a, b) => a - b);
-  const at = (p: number) =>
-    durations[Math.min(durations.length - 1, Math.floor(durations.length * p))] ?? Number.NaN;
-  const failed = Number(/requests: .*?(\d+) failed/.exec(output)?.[1] ?? 0);
+  const run = (duration: number, log: string) =>
+    execFileSync(
+      "h2load",
+      [
+        `-c${clients}`,
+        `-m${streams}`,
+        `-D${duration}`,
+        "-d",
+        bodyFile,
+        "-H",
+        "content-type: application/grpc",
+        "-H",
+        "te: trailers",
+        `--log-file=${log}`,
+        url,
+      ],
+      { encoding: "utf8" },
+    );
   return {
-    requestsPerSecond: Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(output)?.[1]),
-    p50Ms: at(0.5),
-    p99Ms: at(0.99),
-    errors: failed,
+    warmUp: () => {
+      if (warmupSeconds > 0) run(warmupSeconds, "/dev/null");
+    },
+    measure: () => {
+      const log = join(work, `h2load-${Math.random().toString(36).slice(2)}.log`);
+      const output = run(seconds, log);
+      // Log lines: start time (µs), status, duration (µs).
+      const durations = readFileSync(log, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => Number(line.split("\t")[2]) / 1000)
+        .sort((a, b) => a - b);
+      const p99 = durations[Math.min(durations.length - 1, Math.floor(durations.length * 0.99))];
+      return {
+        requestsPerSecond: Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(output)?.[1]),
+        p99Ms: p99 ?? Number.NaN,
+        errors: Number(/requests: .*?(\d+) failed/.exec(output)?.[1] ?? 0),
+      };
+    },
   };
 }
 
-async function withServer<T>(
-  name: string,
-  command: string[],
-  env: Record<string, string>,
-  run: (port: number, pid: number) => T,
-): Promise<T> {
+/** Warms the route up, then measures it with the server's CPU time around the measured part. */
+function measure(pid: number, load: Load): Run {
+  load.warmUp();
+  const cpuBefore = treeCpuSeconds(pid);
+  const result = load.measure();
+  return {
+    ...result,
+    cpuSeconds: treeCpuSeconds(pid) - cpuBefore,
+    peakRssMiB: treePeakRssMiB(pid),
+  };
+}
+
+async function withServer<T>(scenario: Scenario, run: (port: number, pid: number) => T) {
   const port = await freePort();
-  const [executable = process.execPath, ...args] = command;
+  const [executable = process.execPath, ...args] = scenario.command;
   const child: ChildProcess = spawn(executable, args, {
     cwd: root,
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: String(port), ...env },
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: String(port), ...scenario.env },
     stdio: ["ignore", "ignore", "inherit"],
   });
   try {
@@ -201,19 +286,94 @@ async function withServer<T>(
   } finally {
     child.kill("SIGTERM");
     await new Promise((done) => child.once("exit", done));
-    console.error(`  (${name} stopped)`);
   }
 }
 
-function measure(
-  route: string,
-  server: string,
-  pid: number,
-  drive: () => Omit<Result, "route" | "server" | "peakRssMiB">,
-): Result {
-  const peak = sampleRss(pid);
-  const result = drive();
-  return { route, server, ...result, peakRssMiB: peak() };
+const url = (port: number, path: string) => `http://127.0.0.1:${port}${path}`;
+const legacy = (port: number) => wrk(url(port, "/getToken"), "application/json", legacyBody);
+const node = process.execPath;
+const serviceEnv = {
+  NODE_ENV: "production",
+  APP_ID: "970CA35de60c44645bbae8a215061b33",
+  APP_CERTIFICATE: "5CFd2fd1755d40ecb72977518be15d3b",
+};
+const BASELINE = "bare baseline, POST /getToken";
+const ONE_PROCESS = "this service, POST /getToken";
+
+const scenarios: Scenario[] = [
+  {
+    name: "baseline (node:http + agora-token)",
+    command: [node, "bench/baseline-server.mjs"],
+    env: {},
+    routes: [{ label: BASELINE, load: (port) => legacy(port) }],
+  },
+  {
+    name: "this service, one process",
+    command: [node, "dist/src/main.js"],
+    env: serviceEnv,
+    routes: [
+      {
+        label: ONE_PROCESS,
+        load: (port) => legacy(port),
+        goal: { ratio: 1, p99: true },
+      },
+      {
+        label: "this service, Connect JSON",
+        load: (port) => wrk(url(port, RPC_PATH), "application/json", connectJsonBody),
+        goal: { ratio: 0.9, p99: true },
+      },
+      {
+        label: "this service, Connect binary",
+        load: (port) => wrk(url(port, RPC_PATH), "application/proto", binary),
+      },
+      {
+        label: "this service, gRPC-Web",
+        load: (port) => wrk(url(port, RPC_PATH), "application/grpc-web+proto", framed),
+      },
+      {
+        label: "this service, gRPC h2c, 32 connections × 1 stream",
+        load: (port) => h2load(url(port, RPC_PATH), connections, 1),
+        goal: { ratio: 0.8, p99: true },
+      },
+      {
+        label: "this service, gRPC h2c, 4 connections × 16 streams",
+        load: (port) => h2load(url(port, RPC_PATH), 4, 16),
+        goal: { ratio: 1.2, p99: true },
+      },
+    ],
+  },
+  {
+    name: "this service, WORKERS=2",
+    command: [node, "dist/src/main.js"],
+    env: { ...serviceEnv, WORKERS: "2" },
+    routes: [{ label: "this service WORKERS=2, POST /getToken", load: (port) => legacy(port) }],
+  },
+  {
+    name: `this service, WORKERS=auto (${availableParallelism()} here)`,
+    command: [node, "dist/src/main.js"],
+    env: { ...serviceEnv, WORKERS: "auto" },
+    routes: [
+      {
+        label: "this service WORKERS=auto, POST /getToken",
+        load: (port) => legacy(port),
+        goal: { ratio: 1.7, of: ONE_PROCESS, p99: false },
+      },
+    ],
+  },
+];
+
+async function runScenario(scenario: Scenario): Promise<Map<string, Run>> {
+  return withServer(scenario, (port, pid) => {
+    const runs = new Map<string, Run>();
+    for (const route of scenario.routes) {
+      const run = measure(pid, route.load(port));
+      runs.set(route.label, run);
+      console.error(
+        `  ${route.label}: ${run.requestsPerSecond.toFixed(0)} req/s, p99 ${run.p99Ms.toFixed(1)} ms, ${run.errors} errors`,
+      );
+    }
+    return runs;
+  });
 }
 
 requireTool("wrk", "wrk");
@@ -221,99 +381,118 @@ requireTool("h2load", "nghttp2-client");
 console.error("building…");
 execFileSync("npm", ["run", "build", "--silent"], { cwd: root, stdio: "inherit" });
 
-const results: Result[] = [];
-const node = process.execPath;
-const ourEnv = {
-  NODE_ENV: "production",
-  APP_ID: "970CA35de60c44645bbae8a215061b33",
-  APP_CERTIFICATE: "5CFd2fd1755d40ecb72977518be15d3b",
-};
-
-console.error("baseline: node:http + agora-token");
-await withServer("baseline", [node, "bench/baseline-server.mjs"], {}, (port, pid) => {
-  results.push(
-    measure("legacy POST /getToken", "baseline", pid, () =>
-      runWrk(`http://127.0.0.1:${port}/getToken`, "application/json", Buffer.from(legacyBody)),
-    ),
-  );
-});
-
-console.error("this service, one process");
-await withServer("service", [node, "dist/src/main.js"], ourEnv, (port, pid) => {
-  const base = `http://127.0.0.1:${port}`;
-  results.push(
-    measure("legacy POST /getToken", "service", pid, () =>
-      runWrk(`${base}/getToken`, "application/json", Buffer.from(legacyBody)),
-    ),
-  );
-  results.push(
-    measure("Connect JSON", "service", pid, () =>
-      runWrk(
-        `${base}${RPC_PATH}`,
-        "application/json",
-        Buffer.from(
-          JSON.stringify({
-            rtc: {
-              channel: "bench-channel",
-              uid: "user123",
-              role: "RTC_ROLE_PUBLISHER",
-              expireSeconds: 3600,
-            },
-          }),
-        ),
-      ),
-    ),
-  );
-  results.push(
-    measure("Connect binary", "service", pid, () =>
-      runWrk(`${base}${RPC_PATH}`, "application/proto", binary),
-    ),
-  );
-  results.push(
-    measure("gRPC-Web", "service", pid, () =>
-      runWrk(`${base}${RPC_PATH}`, "application/grpc-web+proto", framed),
-    ),
-  );
-  results.push(measure("gRPC (h2c)", "service", pid, () => runH2load(`${base}${RPC_PATH}`)));
-});
-
-if (workers > 1) {
-  console.error(`this service, WORKERS=${workers}`);
-  await withServer(
-    "service workers",
-    [node, "dist/src/main.js"],
-    { ...ourEnv, WORKERS: String(workers) },
-    (port, pid) => {
-      results.push(
-        measure("legacy POST /getToken", `service WORKERS=${workers}`, pid, () =>
-          runWrk(`http://127.0.0.1:${port}/getToken`, "application/json", Buffer.from(legacyBody)),
-        ),
-      );
-    },
-  );
+const runsOf = new Map<string, Run[]>();
+for (let round = 0; round < rounds; round++) {
+  // Rotate the order, so that no server always runs first (or last) in a round.
+  const order = scenarios.map((_, i) => scenarios[(i + round) % scenarios.length] as Scenario);
+  for (const scenario of order) {
+    console.error(`round ${round + 1}/${rounds}: ${scenario.name}`);
+    for (const [label, run] of await runScenario(scenario)) {
+      runsOf.set(label, [...(runsOf.get(label) ?? []), run]);
+    }
+  }
 }
 
-const baseline =
-  results.find((result) => result.server === "baseline")?.requestsPerSecond ?? Number.NaN;
-const single =
-  results.find((result) => result.server === "service" && result.route.startsWith("legacy"))
-    ?.requestsPerSecond ?? Number.NaN;
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2
+    ? (sorted[middle] ?? Number.NaN)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+interface Row {
+  label: string;
+  requestsPerSecond: number;
+  p99Ms: number;
+  cpuSeconds: number;
+  requestsPerCpuSecond: number;
+  peakRssMiB: number;
+  errors: number;
+}
+const rows = new Map<string, Row>();
+for (const [label, runs] of runsOf) {
+  rows.set(label, {
+    label,
+    requestsPerSecond: median(runs.map((run) => run.requestsPerSecond)),
+    p99Ms: median(runs.map((run) => run.p99Ms)),
+    cpuSeconds: median(runs.map((run) => run.cpuSeconds)),
+    requestsPerCpuSecond: median(
+      runs.map((run) => (run.requestsPerSecond * seconds) / run.cpuSeconds),
+    ),
+    peakRssMiB: median(runs.map((run) => run.peakRssMiB)),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+  });
+}
+
+const baseline = rows.get(BASELINE);
+const verdict = (met: boolean, gap: string) => (met ? "met" : `not met (${gap})`);
+function goalText(route: Route, row: Row): string {
+  const goal = route.goal;
+  if (!goal || !baseline) return "";
+  const reference = rows.get(goal.of ?? BASELINE);
+  if (!reference) return "";
+  const ratio = row.requestsPerSecond / reference.requestsPerSecond;
+  const against = goal.of ? "one process" : "baseline";
+  const parts = [
+    `≥ ${goal.ratio}× ${against}: ${verdict(ratio >= goal.ratio, `${((1 - ratio / goal.ratio) * 100).toFixed(0)} % short`)}`,
+  ];
+  if (goal.p99) {
+    const p99Met = row.p99Ms <= baseline.p99Ms;
+    parts.push(
+      `p99 ≤ baseline's: ${verdict(p99Met, `${(row.p99Ms - baseline.p99Ms).toFixed(1)} ms over`)}`,
+    );
+  }
+  return parts.join("; ");
+}
+
+const threads = `wrk -t1 -c${connections}; gRPC with h2load -c${connections} -m1 and -c4 -m16`;
 console.log(
   `machine: ${cpus()[0]?.model ?? "unknown"}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
 );
 console.log(
-  `load: ${connections} connections, ${seconds} s per route, loopback (wrk -t1; h2load -m1 for gRPC)\n`,
+  `load: ${rounds} interleaved rounds, each server started fresh per round; ${warmupSeconds} s warm-up then ${seconds} s per route; loopback (${threads}); medians`,
 );
-console.log("| route | server | req/s | p50 ms | p99 ms | peak RSS MiB | errors | × baseline |");
-console.log("|---|---|---:|---:|---:|---:|---:|---:|");
-for (const r of results) {
-  const ratio = r.requestsPerSecond / baseline;
+console.log("");
+console.log(
+  "| server, route | req/s | × baseline | p99 ms | CPU s | req per CPU-second | peak RSS MiB | errors | goal |",
+);
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+for (const route of scenarios.flatMap((scenario) => scenario.routes)) {
+  const row = rows.get(route.label);
+  if (!row) continue;
+  const ratio = baseline ? row.requestsPerSecond / baseline.requestsPerSecond : Number.NaN;
   console.log(
-    `| ${r.route} | ${r.server} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.peakRssMiB.toFixed(0)} | ${r.errors} | ${ratio.toFixed(2)} |`,
+    `| ${row.label} | ${row.requestsPerSecond.toFixed(0)} | ${ratio.toFixed(2)} | ${row.p99Ms.toFixed(1)} | ${row.cpuSeconds.toFixed(1)} | ${row.requestsPerCpuSecond.toFixed(0)} | ${row.peakRssMiB.toFixed(0)} | ${row.errors} | ${goalText(route, row)} |`,
   );
 }
-const multi = results.find((result) => result.server.includes("WORKERS"));
-if (multi)
+
+// Memory: one process after every protocol has run (the last route's high-water mark), and
+// WORKERS=2 against it.
+const onePeak = rows.get("this service, gRPC h2c, 4 connections × 16 streams")?.peakRssMiB;
+const twoPeak = rows.get("this service WORKERS=2, POST /getToken")?.peakRssMiB;
+console.log("");
+if (onePeak !== undefined) {
   console.log(
-    `\nWORKERS=${workers} vs one process on the legacy route: ${(multi.requestsPerSecond / single).toFixed(2)}×`,
+    `peak RSS of one process after every route: ${onePeak.toFixed(0)} MiB (goal ≤ 90 MiB: ${verdict(onePeak <= 90, `${(onePeak - 90).toFixed(0)} MiB over`)})`,
   );
+  if (twoPeak !== undefined) {
+    const ratio = twoPeak / onePeak;
+    console.log(
+      `peak RSS of WORKERS=2 (primary and workers): ${twoPeak.toFixed(0)} MiB, ${ratio.toFixed(2)}× one process (goal ≤ 2.2×: ${verdict(ratio <= 2.2, `${(ratio - 2.2).toFixed(2)}× over`)})`,
+    );
+  }
+}
+const one = rows.get(ONE_PROCESS);
+for (const label of [
+  "this service WORKERS=2, POST /getToken",
+  "this service WORKERS=auto, POST /getToken",
+]) {
+  const multi = rows.get(label);
+  if (one && multi) {
+    console.log(
+      `${label.replace("this service ", "").replace(", POST /getToken", "")} vs one process on POST /getToken: ${(multi.requestsPerSecond / one.requestsPerSecond).toFixed(2)}× req/s, ${(multi.requestsPerCpuSecond / one.requestsPerCpuSecond).toFixed(2)}× req per CPU-second`,
+    );
+  }
+}

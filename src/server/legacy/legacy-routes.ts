@@ -4,7 +4,7 @@ import {
   type GetTokenRequest,
   TokenService,
 } from "../../../gen/agora/token/v1/token_service_pb.js";
-import { createCallContext } from "../../service/call-context.js";
+import { createCallContext, guardedCallOf } from "../../service/call-context.js";
 import type { CallGuard } from "../../service/call-guard.js";
 import { ruleViolationOf } from "../../service/create-token-service.js";
 import { readBody, sendBodyTooLarge, sendJson } from "../http/json-response.js";
@@ -83,7 +83,7 @@ export function legacyRoutes({
       protocolName: "legacy",
       requestMethod: call.req.method ?? "GET",
       url: call.req.url ?? "/",
-      requestHeader: requestHeadersOf(call.req),
+      requestHeader: () => requestHeadersOf(call.req),
       values: contextValues?.(call.req),
     });
   }
@@ -91,7 +91,7 @@ export function legacyRoutes({
   async function getToken(call: LegacyCall, request: GetTokenRequest, names: LegacyFieldNames) {
     const context = contextOf(call, TokenService.method.getToken);
     try {
-      await callGuard?.check({ header: context.requestHeader, values: context.values }, request);
+      await callGuard?.check(guardedCallOf(context), request);
       return await service.getToken(request, context);
     } catch (error) {
       // Anything but a ConnectError is a bug, answered generically by sendError.
@@ -113,7 +113,7 @@ export function legacyRoutes({
     route("POST", "/inspectToken", async (call) => {
       const context = contextOf(call, TokenService.method.inspectToken);
       // Who may call and how often: the same check the Connect interceptor runs for InspectToken.
-      await callGuard?.check({ header: context.requestHeader, values: context.values });
+      await callGuard?.check(guardedCallOf(context));
       await legacyInspectToken(call.req, call.res, { service, maxBodyBytes, context });
     }),
 

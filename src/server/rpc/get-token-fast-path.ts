@@ -6,7 +6,7 @@ import {
   GetTokenResponseSchema,
   TokenService,
 } from "../../../gen/agora/token/v1/token_service_pb.js";
-import { type CallContext, createCallContext } from "../../service/call-context.js";
+import { type CallContext, createCallContext, guardedCallOf } from "../../service/call-context.js";
 import type { CallGuard } from "../../service/call-guard.js";
 import type { NodeRequest, NodeResponse } from "../http/node-types.js";
 import { readNodeBody } from "../http/read-node-body.js";
@@ -78,7 +78,7 @@ export function getTokenFastPath({
       protocolName: wire.protocol,
       requestMethod: "POST",
       url: PATH,
-      requestHeader: requestHeadersOf(req),
+      requestHeader: () => requestHeadersOf(req),
       values: contextValues(req),
       deadline,
     });
@@ -129,7 +129,7 @@ export function getTokenFastPath({
     const request = decoded.message;
 
     const run = async () => {
-      await callGuard?.check({ header: context.requestHeader, values: context.values }, request);
+      await callGuard?.check(guardedCallOf(context), request);
       return create(GetTokenResponseSchema, await service.getToken(request, context));
     };
     // A deadline that has passed ends the call, as connect-node's path does (endCallOnAbort).
