@@ -19,6 +19,8 @@ import {
   FileDescriptorSetSchema,
 } from "@bufbuild/protobuf/wkt";
 import { getComments, type Plugin, runNodeJs } from "@bufbuild/protoplugin";
+import { Code } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 
 type JsonSchema = Record<string, unknown>;
 
@@ -151,25 +153,10 @@ function enumSchema(desc: DescEnum): JsonSchema {
   };
 }
 
-/** The Connect protocol's error codes, as the `code` of its JSON error body. */
-const CONNECT_CODES = [
-  "canceled",
-  "unknown",
-  "invalid_argument",
-  "deadline_exceeded",
-  "not_found",
-  "already_exists",
-  "permission_denied",
-  "resource_exhausted",
-  "failed_precondition",
-  "aborted",
-  "out_of_range",
-  "unimplemented",
-  "internal",
-  "unavailable",
-  "data_loss",
-  "unauthenticated",
-];
+/** The Connect protocol's error codes, as the `code` of its JSON error body, from connect-es. */
+const CONNECT_CODES = Object.values(Code)
+  .filter((value): value is Code => typeof value === "number")
+  .map(codeToString);
 
 const openApiPlugin: Plugin = {
   name: "protoc-gen-openapi",
