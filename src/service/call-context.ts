@@ -8,8 +8,8 @@ export interface CallContextInit {
   protocolName: string;
   requestMethod: string;
   url: string;
-  /** The request headers, or how to make them: called once, when something first reads them. */
-  requestHeader: Headers | (() => Headers);
+  /** Makes the request headers: called once, when something first reads them. */
+  requestHeader: () => Headers;
   values?: ContextValues | undefined;
   /** The client's deadline (epoch ms) and the signal that aborts when it passes, if it set one. */
   deadline?: { at: number; signal: AbortSignal } | undefined;
@@ -35,7 +35,7 @@ const neverAborted = new AbortController().signal;
  * aborts at the client's deadline, when there is one: the calls are short and answered at once.
  */
 export function createCallContext(init: CallContextInit): CallContext {
-  let requestHeader = typeof init.requestHeader === "function" ? undefined : init.requestHeader;
+  let requestHeader: Headers | undefined;
   let responseHeader: Headers | undefined;
   let responseTrailer: Headers | undefined;
   const deadline = init.deadline;
@@ -46,7 +46,7 @@ export function createCallContext(init: CallContextInit): CallContext {
     requestMethod: init.requestMethod,
     url: init.url,
     get requestHeader() {
-      requestHeader ??= (init.requestHeader as () => Headers)();
+      requestHeader ??= init.requestHeader();
       return requestHeader;
     },
     signal: deadline?.signal ?? neverAborted,
