@@ -13,8 +13,7 @@ import { createServer } from "node:net";
 import { cpus } from "node:os";
 import { resolve } from "node:path";
 import { brotliCompressSync, constants, gzipSync } from "node:zlib";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { GetTokenRequestSchema, RtcRole } from "../gen/agora/token/v1/token_service_pb.js";
+import { benchRequestBinary } from "./bench-request.js";
 
 const root = resolve(import.meta.dirname, "..");
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1_000);
@@ -50,20 +49,7 @@ function manyUnknownFields(size: number): Buffer {
   return Buffer.alloc(size - (size % 2), Buffer.from([0x78, 0x01]));
 }
 
-const rtc = toBinary(
-  GetTokenRequestSchema,
-  create(GetTokenRequestSchema, {
-    request: {
-      case: "rtc",
-      value: {
-        channel: "bench-channel",
-        uid: "user123",
-        role: RtcRole.PUBLISHER,
-        expireSeconds: 3600,
-      },
-    },
-  }),
-);
+const rtc = benchRequestBinary;
 const grpcWeb = { "content-type": "application/grpc-web+proto" };
 const CHECK = "/grpc.health.v1.Health/Check";
 const GET_TOKEN = "/agora.token.v1.TokenService/GetToken";

@@ -11,8 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { GetTokenRequestSchema, RtcRole } from "../gen/agora/token/v1/token_service_pb.js";
+import { benchRequestBinary, benchRequestJson } from "./bench-request.js";
 
 const root = resolve(import.meta.dirname, "..");
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -71,30 +70,8 @@ const legacyBody = Buffer.from(
     expire: 3600,
   }),
 );
-const connectJsonBody = Buffer.from(
-  JSON.stringify({
-    rtc: {
-      channel: "bench-channel",
-      uid: "user123",
-      role: "RTC_ROLE_PUBLISHER",
-      expireSeconds: 3600,
-    },
-  }),
-);
-const binary = toBinary(
-  GetTokenRequestSchema,
-  create(GetTokenRequestSchema, {
-    request: {
-      case: "rtc",
-      value: {
-        channel: "bench-channel",
-        uid: "user123",
-        role: RtcRole.PUBLISHER,
-        expireSeconds: 3600,
-      },
-    },
-  }),
-);
+const connectJsonBody = benchRequestJson;
+const binary = benchRequestBinary;
 const framed = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), binary]);
 framed.writeUInt32BE(binary.length, 1);
 
